@@ -1,0 +1,31 @@
+# The two front doors of the README: `make demo` and `make test`.
+# Both install missing Debian packages (scripts/setup-deps.sh), configure build/, build, run.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+ifeq ($(CI),true)
+CMAKE_FLAGS += -DLOCKSTEP_WERROR=ON
+endif
+
+.PHONY: deps configure build demo test bench clean
+
+deps:
+	@bash scripts/setup-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@$(BUILD)/tools/lockstep bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,101 @@
+#pragma once
+#include <array>
+#include <cstring>
+
+#include "core/csr_bits.h"
+#include "core/trap.h"
+#include "core/types.h"
+
+namespace lockstep::core {
+
+class AddressSpace;
+class CodeCache;
+
+enum class Priv : u8 { U = 0, S = 1, M = 3 };
+
+enum class Access : u8 { Read = 0, Write = 1, Fetch = 2 };
+
+// One software-TLB entry: a virtual page that maps to host memory (RAM only).
+// tag = (va >> 12) | key << 52; the key folds in privilege and SUM/MXR so that a
+// mode switch needs no flush. host address = va + addend.
+struct TlbEntry {
+  u64 tag = ~u64{0};
+  uintptr_t addend = 0;
+  u64 paddr_page = 0;  // physical page address, for code-page checks and traces
+};
+
+struct Tlb {
+  static constexpr unsigned kEntries = 512;
+  std::array<TlbEntry, kEntries> entries{};
+  void flush() { entries.fill(TlbEntry{}); }
+  TlbEntry& slot(u64 va) { return entries[(va >> kPageBits) % kEntries]; }
+};
+
+struct PmpState {
+  std::array<u8, 16> cfg{};
+  std::array<u64, 16> addr{};
+};
+
+// Architectural CSR state held as raw values; the derived views (sstatus, sip, sie)
+// are computed from these on access.
+struct CsrState {
+  u64 mstatus = 0;
+  u64 medeleg = 0, mideleg = 0;
+  u64 mie = 0, mip = 0;
+  u64 mtvec = 0, mscratch = 0, mepc = 0, mcause = 0, mtval = 0;
+  u64 mcounteren = 0, mcountinhibit = 0, menvcfg = 0;
+  u64 stvec = 0, sscratch = 0, sepc = 0, scause = 0, stval = 0, scounteren = 0, senvcfg = 0;
+  u64 satp = 0;
+  u32 fflags = 0, frm = 0;
+  u64 mhartid = 0;
+  // minstret/mcycle are offsets from the instruction count, so writes are exact.
+  u64 minstret_offset = 0, mcycle_offset = 0;
+  PmpState pmp;
+};
+
+// LR/SC reservation: one aligned address; any SC, trap return or store by this hart to it clears it.
+struct Reservation {
+  u64 paddr = 0;
+  bool valid = false;
+};
+
+// A hart's complete architectural state plus the caches that make it fast.
+// Semantics functions (core/semantics) read and write only this struct.
+struct Hart {
+  std::array<u64, 32> x{};
+  std::array<u64, 32> f{};  // NaN-boxed: single values live in the low 32 bits, upper bits all 1
+  u64 pc = 0;
+  Priv priv = Priv::M;
+  CsrState csr;
+  Reservation reservation;
+  bool waiting_for_interrupt = false;
+
+  // Retired instructions since reset: the machine's only clock.
+  u64 icount = 0;
+
+  // Set by a semantics function that returns Flow::Trap.
+  Trap trap;
+
+  // Memory and caches.
+  AddressSpace* bus = nullptr;
+  CodeCache* code = nullptr;
+  Tlb load_tlb, store_tlb, fetch_tlb;
+  u64 data_key = 0;   // TLB key for loads/stores in the current mode
+  u64 fetch_key = 0;  // TLB key for instruction fetch
+
+  // Virtual time: mtime derives from icount; the board supplies the rate.
+  u64 (*read_mtime)(const Hart&, void*) = nullptr;
+  void* mtime_ctx = nullptr;
+
+  u64 xreg(unsigned i) const { return x[i]; }
+  void set_x(unsigned i, u64 v) {
+    if (i != 0) x[i] = v;
+  }
+};
+
+// Recomputes TLB keys after a change of privilege, MPRV/MPP, SUM or MXR.
+void update_translation_keys(Hart& h);
+// Drops every cached translation (satp write, sfence.vma, PMP change).
+void flush_translations(Hart& h);
+
+}  // namespace lockstep::core

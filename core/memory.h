@@ -1,0 +1,40 @@
+#pragma once
+#include <cstring>
+#include <type_traits>
+
+#include "core/hart.h"
+
+// Guest memory access for semantics functions: an inline software-TLB fast path for RAM,
+// everything else (page walk, PMP, MMIO, page-crossing, code pages) in the slow path.
+// On a fault the functions fill h.trap and return false.
+namespace lockstep::core {
+
+bool load_slow(Hart& h, u64 va, unsigned size, u64& out);
+bool store_slow(Hart& h, u64 va, unsigned size, u64 value);
+
+template <typename T>
+inline bool load(Hart& h, u64 va, T& out) {
+  static_assert(std::is_integral_v<T>);
+  const TlbEntry& e = h.load_tlb.slot(va);
+  if (e.tag == ((va >> kPageBits) | h.data_key) && (va & (kPageSize - 1)) <= kPageSize - sizeof(T)) {
+    std::memcpy(&out, reinterpret_cast<const void*>(va + e.addend), sizeof(T));
+    return true;
+  }
+  u64 v;
+  if (!load_slow(h, va, sizeof(T), v)) return false;
+  out = static_cast<T>(v);
+  return true;
+}
+
+template <typename T>
+inline bool store(Hart& h, u64 va, T value) {
+  static_assert(std::is_integral_v<T>);
+  const TlbEntry& e = h.store_tlb.slot(va);
+  if (e.tag == ((va >> kPageBits) | h.data_key) && (va & (kPageSize - 1)) <= kPageSize - sizeof(T)) {
+    std::memcpy(reinterpret_cast<void*>(va + e.addend), &value, sizeof(T));
+    return true;
+  }
+  return store_slow(h, va, sizeof(T), static_cast<u64>(value));
+}
+
+}  // namespace lockstep::core
