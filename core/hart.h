@@ -53,9 +53,10 @@ struct CsrState {
   PmpState pmp;
 };
 
-// LR/SC reservation: one aligned address; any SC, trap return or store by this hart to it clears it.
+// LR/SC reservation as QEMU keeps it: the virtual address and the value LR loaded.
 struct Reservation {
-  u64 paddr = 0;
+  u64 vaddr = 0;
+  u64 value = 0;
   bool valid = false;
 };
 
@@ -75,6 +76,9 @@ struct Hart {
 
   // Set by a semantics function that returns Flow::Trap.
   Trap trap;
+  // Set by a device access or a code invalidation: the dispatcher leaves the current block
+  // (its decoded instructions may be stale, or a device may have changed interrupts/time).
+  bool stop_block = false;
 
   // Memory and caches.
   AddressSpace* bus = nullptr;

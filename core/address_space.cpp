@@ -1,0 +1,95 @@
+#include "core/address_space.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace lockstep::core {
+
+AddressSpace::~AddressSpace() {
+  for (auto& b : ram_) munmap(b->host, b->size);
+}
+
+RamBlock& AddressSpace::add_ram(std::string name, u64 base, u64 size, bool read_only) {
+  // Anonymous mappings are zero-filled lazily: a 1 GiB guest costs only the pages it touches.
+  void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED) throw std::runtime_error(fmt::format("cannot allocate {} bytes of guest RAM", size));
+  auto block = std::make_unique<RamBlock>();
+  block->name = std::move(name);
+  block->base = base;
+  block->size = size;
+  block->host = static_cast<u8*>(mem);
+  block->read_only = read_only;
+  block->code_pages.assign((size + kPageSize - 1) / kPageSize, 0);
+  ram_.push_back(std::move(block));
+  return *ram_.back();
+}
+
+void AddressSpace::add_mmio(std::string name, u64 base, u64 size, MmioDevice* device) {
+  mmio_.push_back(MmioRegion{std::move(name), base, size, device});
+}
+
+RamBlock* AddressSpace::find_ram(u64 pa, u64 len) {
+  if (last_ram_ && last_ram_->contains(pa, len)) return last_ram_;
+  for (auto& b : ram_) {
+    if (b->contains(pa, len)) {
+      last_ram_ = b.get();
+      return last_ram_;
+    }
+  }
+  return nullptr;
+}
+
+const RamBlock* AddressSpace::find_ram(u64 pa, u64 len) const {
+  for (auto& b : ram_) {
+    if (b->contains(pa, len)) return b.get();
+  }
+  return nullptr;
+}
+
+MmioRegion* AddressSpace::find_mmio(u64 pa) {
+  for (auto& r : mmio_) {
+    if (pa >= r.base && pa - r.base < r.size) return &r;
+  }
+  return nullptr;
+}
+
+bool AddressSpace::read_phys(u64 pa, unsigned size, u64& value) {
+  if (RamBlock* b = find_ram(pa, size)) {
+    value = 0;
+    std::memcpy(&value, b->host + (pa - b->base), size);
+    return true;
+  }
+  if (MmioRegion* r = find_mmio(pa)) {
+    if (pa - r->base + size > r->size) return false;
+    return r->device->read(pa - r->base, size, value);
+  }
+  return false;
+}
+
+bool AddressSpace::write_phys(u64 pa, unsigned size, u64 value) {
+  if (RamBlock* b = find_ram(pa, size)) {
+    if (b->read_only) return true;  // ROM ignores writes, as QEMU's ROM regions do
+    std::memcpy(b->host + (pa - b->base), &value, size);
+    return true;
+  }
+  if (MmioRegion* r = find_mmio(pa)) {
+    if (pa - r->base + size > r->size) return false;
+    return r->device->write(pa - r->base, size, value);
+  }
+  return false;
+}
+
+bool AddressSpace::load_image(u64 pa, const u8* data, u64 len) {
+  if (len == 0) return true;
+  RamBlock* b = find_ram(pa, len);
+  if (!b) return false;
+  std::memcpy(b->host + (pa - b->base), data, len);
+  return true;
+}
+
+}  // namespace lockstep::core

@@ -1,0 +1,48 @@
+#pragma once
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "core/insn.h"
+
+namespace lockstep::core {
+
+// A straight run of decoded instructions within one guest page, ending at the first
+// instruction that can change control flow (or the page end, or a length cap).
+struct Block {
+  u64 paddr = 0;
+  std::vector<Insn> insns;
+};
+
+// Decoded blocks keyed by physical address, plus a direct-mapped lookup by virtual pc.
+// Blocks are dropped wholesale on fence.i, a store into a code page, or a translation change
+// (for the virtual-pc lookup only). Dropped blocks are kept until the dispatcher is between
+// blocks, because the running block may be the one that was invalidated.
+class CodeCache {
+ public:
+  static constexpr unsigned kJumpEntries = 4096;
+  static constexpr unsigned kMaxBlockInsns = 64;
+
+  Block* find(u64 paddr) const;
+  Block* insert(std::unique_ptr<Block> block);
+  void invalidate_all();
+  void flush_jump_cache();
+  void release_retired() { retired_.clear(); }
+
+  struct JumpEntry {
+    u64 vpc = ~u64{0};
+    u64 key = 0;
+    Block* block = nullptr;
+  };
+  JumpEntry& jump_slot(u64 vpc) { return jump_[(vpc >> 1) % kJumpEntries]; }
+
+  u64 blocks_decoded() const { return decoded_; }
+
+ private:
+  std::unordered_map<u64, std::unique_ptr<Block>> blocks_;
+  std::vector<std::unique_ptr<Block>> retired_;
+  std::vector<JumpEntry> jump_ = std::vector<JumpEntry>(kJumpEntries);
+  u64 decoded_ = 0;
+};
+
+}  // namespace lockstep::core

@@ -1,0 +1,222 @@
+#include "core/csr.h"
+
+namespace lockstep::core {
+namespace {
+
+// medeleg bits QEMU 7.2 lets software set (its DELEGABLE_EXCPS, H-extension bits included).
+constexpr u64 kMedelegWritable = 0xF0BFFF;
+constexpr u64 kMidelegWritable = csr::kSInterrupts;
+constexpr u64 kMipWritable = csr::kSSIP | csr::kSTIP | csr::kSEIP;
+constexpr u64 kMieWritable = csr::kAllInterrupts;
+constexpr u64 kXlBits = (u64{2} << 32) | (u64{2} << 34);  // UXL = SXL = 64-bit
+
+bool fp_enabled(const Hart& h) { return (h.csr.mstatus & csr::kFS) != 0; }
+void mark_fp_dirty(Hart& h) { h.csr.mstatus |= csr::kFS; }
+
+// Counter access from S/U is gated by mcounteren (and scounteren for U).
+bool counter_enabled(const Hart& h, unsigned index) {
+  if (h.priv == Priv::M) return true;
+  if (!((h.csr.mcounteren >> index) & 1)) return false;
+  if (h.priv == Priv::U && !((h.csr.scounteren >> index) & 1)) return false;
+  return true;
+}
+
+u64 read_time(const Hart& h) { return h.read_mtime ? h.read_mtime(h, h.mtime_ctx) : 0; }
+
+int pmp_index(u16 number) { return number - csr::pmpaddr0; }
+
+u64 pmpcfg_read(const Hart& h, unsigned reg) {
+  u64 v = 0;
+  for (unsigned k = 0; k < 8; ++k) v |= static_cast<u64>(h.csr.pmp.cfg[reg * 4 + k]) << (8 * k);
+  return v;
+}
+
+bool pmp_locked(const Hart& h, unsigned i) { return (h.csr.pmp.cfg[i] & 0x80) != 0; }
+
+void pmpcfg_write(Hart& h, unsigned reg, u64 v) {
+  for (unsigned k = 0; k < 8; ++k) {
+    const unsigned i = reg * 4 + k;
+    if (pmp_locked(h, i)) continue;
+    u8 cfg = static_cast<u8>(v >> (8 * k)) & 0x9F;  // L, A, X, W, R
+    if ((cfg & 3) == 2) cfg &= ~u8{3};              // W without R is reserved: QEMU drops both
+    h.csr.pmp.cfg[i] = cfg;
+  }
+  flush_translations(h);
+}
+
+void pmpaddr_write(Hart& h, unsigned i, u64 v) {
+  if (pmp_locked(h, i)) return;
+  // The next entry in TOR mode and locked also locks this address.
+  if (i + 1 < 16 && pmp_locked(h, i + 1) && ((h.csr.pmp.cfg[i + 1] >> 3) & 3) == 1) return;
+  h.csr.pmp.addr[i] = v & ((u64{1} << 54) - 1);
+  flush_translations(h);
+}
+
+}  // namespace
+
+void set_priv(Hart& h, Priv p) {
+  h.priv = p;
+  h.reservation.valid = false;
+  update_translation_keys(h);
+}
+
+u64 read_mstatus(const Hart& h) {
+  u64 v = h.csr.mstatus | kXlBits;
+  if ((v & csr::kFS) == csr::kFS) v |= csr::kSD;
+  return v;
+}
+
+u64 read_minstret(const Hart& h) { return h.icount - h.csr.minstret_offset; }
+u64 read_mcycle(const Hart& h) { return h.icount - h.csr.mcycle_offset; }
+
+bool csr_read(Hart& h, u16 n, u64& v) {
+  if (((n >> 8) & 3) > static_cast<unsigned>(h.priv)) return false;
+  switch (n) {
+    case csr::fflags: if (!fp_enabled(h)) return false; v = h.csr.fflags; return true;
+    case csr::frm: if (!fp_enabled(h)) return false; v = h.csr.frm; return true;
+    case csr::fcsr: if (!fp_enabled(h)) return false; v = (h.csr.frm << 5) | h.csr.fflags; return true;
+    case csr::cycle: if (!counter_enabled(h, 0)) return false; v = read_mcycle(h); return true;
+    case csr::time: if (!counter_enabled(h, 1)) return false; v = read_time(h); return true;
+    case csr::instret: if (!counter_enabled(h, 2)) return false; v = read_minstret(h); return true;
+    case csr::sstatus: v = read_mstatus(h) & csr::kSstatusMask; return true;
+    case csr::sie: v = h.csr.mie & h.csr.mideleg; return true;
+    case csr::stvec: v = h.csr.stvec; return true;
+    case csr::scounteren: v = h.csr.scounteren; return true;
+    case csr::senvcfg: v = h.csr.senvcfg; return true;
+    case csr::sscratch: v = h.csr.sscratch; return true;
+    case csr::sepc: v = h.csr.sepc; return true;
+    case csr::scause: v = h.csr.scause; return true;
+    case csr::stval: v = h.csr.stval; return true;
+    case csr::sip: v = h.csr.mip & h.csr.mideleg; return true;
+    case csr::satp:
+      if (h.priv == Priv::S && (h.csr.mstatus & csr::kTVM)) return false;
+      v = h.csr.satp;
+      return true;
+    case csr::mvendorid: case csr::marchid: case csr::mimpid: case csr::mconfigptr: v = 0; return true;
+    case csr::mhartid: v = h.csr.mhartid; return true;
+    case csr::mstatus: v = read_mstatus(h); return true;
+    case csr::misa: v = csr::kMisa; return true;
+    case csr::medeleg: v = h.csr.medeleg; return true;
+    case csr::mideleg: v = h.csr.mideleg; return true;
+    case csr::mie: v = h.csr.mie; return true;
+    case csr::mtvec: v = h.csr.mtvec; return true;
+    case csr::mcounteren: v = h.csr.mcounteren; return true;
+    case csr::menvcfg: v = h.csr.menvcfg; return true;
+    case csr::mcountinhibit: v = h.csr.mcountinhibit; return true;
+    case csr::mscratch: v = h.csr.mscratch; return true;
+    case csr::mepc: v = h.csr.mepc; return true;
+    case csr::mcause: v = h.csr.mcause; return true;
+    case csr::mtval: v = h.csr.mtval; return true;
+    case csr::mip: v = h.csr.mip; return true;
+    case csr::mcycle: v = read_mcycle(h); return true;
+    case csr::minstret: v = read_minstret(h); return true;
+    case csr::mseccfg: v = 0; return true;
+    default: break;
+  }
+  if (n >= csr::pmpcfg0 && n <= csr::pmpcfg15) {
+    const unsigned reg = n - csr::pmpcfg0;
+    if (reg & 1) return false;  // odd pmpcfg registers do not exist on RV64
+    if (reg >= 4) { v = 0; return true; }
+    v = pmpcfg_read(h, reg);
+    return true;
+  }
+  if (n >= csr::pmpaddr0 && n <= csr::pmpaddr63) {
+    const int i = pmp_index(n);
+    v = i < 16 ? h.csr.pmp.addr[i] : 0;
+    // NAPOT reads show the low bits set; in OFF/TOR/NA4 as written (G = 0).
+    return true;
+  }
+  if (n >= csr::hpmcounter3 && n <= csr::hpmcounter31) {
+    if (!counter_enabled(h, n - csr::cycle)) return false;
+    v = 0;
+    return true;
+  }
+  if ((n >= csr::mhpmcounter3 && n <= csr::mhpmcounter31) || (n >= csr::mhpmevent3 && n <= csr::mhpmevent31)) {
+    v = 0;
+    return true;
+  }
+  return false;
+}
+
+bool csr_write(Hart& h, u16 n, u64 v) {
+  if (((n >> 10) & 3) == 3) return false;  // read-only
+  if (((n >> 8) & 3) > static_cast<unsigned>(h.priv)) return false;
+  switch (n) {
+    case csr::fflags: if (!fp_enabled(h)) return false; h.csr.fflags = v & csr::kFflagsMask; mark_fp_dirty(h); return true;
+    case csr::frm: if (!fp_enabled(h)) return false; h.csr.frm = v & 7; mark_fp_dirty(h); return true;
+    case csr::fcsr:
+      if (!fp_enabled(h)) return false;
+      h.csr.fflags = v & csr::kFflagsMask;
+      h.csr.frm = (v >> 5) & 7;
+      mark_fp_dirty(h);
+      return true;
+    case csr::sstatus:
+      h.csr.mstatus = (h.csr.mstatus & ~csr::kSstatusWritable) | (v & csr::kSstatusWritable);
+      update_translation_keys(h);
+      return true;
+    case csr::sie: h.csr.mie = (h.csr.mie & ~h.csr.mideleg) | (v & h.csr.mideleg); return true;
+    case csr::stvec: h.csr.stvec = (v & 3) >= 2 ? (h.csr.stvec & 3) | (v & ~u64{3}) : v; return true;
+    case csr::scounteren: h.csr.scounteren = v & 0xFFFFFFFF; return true;
+    case csr::senvcfg: h.csr.senvcfg = v & 0x1; return true;
+    case csr::sscratch: h.csr.sscratch = v; return true;
+    case csr::sepc: h.csr.sepc = v & ~u64{1}; return true;
+    case csr::scause: h.csr.scause = v; return true;
+    case csr::stval: h.csr.stval = v; return true;
+    case csr::sip: {
+      const u64 mask = csr::kSSIP & h.csr.mideleg;
+      h.csr.mip = (h.csr.mip & ~mask) | (v & mask);
+      return true;
+    }
+    case csr::satp: {
+      if (h.priv == Priv::S && (h.csr.mstatus & csr::kTVM)) return false;
+      const u64 mode = v >> csr::kSatpModeShift;
+      if (mode != csr::kSatpModeBare && mode != csr::kSatpModeSv39 && mode != csr::kSatpModeSv48) return true;
+      h.csr.satp = v & ((u64{0xF} << 60) | csr::kSatpAsidMask | csr::kSatpPpnMask);
+      flush_translations(h);
+      return true;
+    }
+    case csr::mstatus: {
+      u64 st = (h.csr.mstatus & ~csr::kMstatusWritable) | (v & csr::kMstatusWritable);
+      if (((st & csr::kMPP) >> csr::kMPPShift) == 2) st = (st & ~csr::kMPP) | (h.csr.mstatus & csr::kMPP);
+      h.csr.mstatus = st;
+      update_translation_keys(h);
+      return true;
+    }
+    case csr::misa: return true;  // WARL, fixed
+    case csr::medeleg: h.csr.medeleg = v & kMedelegWritable; return true;
+    case csr::mideleg: h.csr.mideleg = v & kMidelegWritable; return true;
+    case csr::mie: h.csr.mie = v & kMieWritable; return true;
+    case csr::mtvec: h.csr.mtvec = (v & 3) >= 2 ? (h.csr.mtvec & 3) | (v & ~u64{3}) : v; return true;
+    case csr::mcounteren: h.csr.mcounteren = v & 0xFFFFFFFF; return true;
+    case csr::menvcfg: h.csr.menvcfg = v & 0x1; return true;
+    case csr::mcountinhibit: h.csr.mcountinhibit = v & 0xFFFFFFFD; return true;
+    case csr::mscratch: h.csr.mscratch = v; return true;
+    case csr::mepc: h.csr.mepc = v & ~u64{1}; return true;
+    case csr::mcause: h.csr.mcause = v; return true;
+    case csr::mtval: h.csr.mtval = v; return true;
+    case csr::mip: h.csr.mip = (h.csr.mip & ~kMipWritable) | (v & kMipWritable); return true;
+    // The written value is what the next read returns; the count then goes on from there.
+    // The instruction writing it retires after the write, hence the +1.
+    case csr::mcycle: h.csr.mcycle_offset = h.icount + 1 - v; return true;
+    case csr::minstret: h.csr.minstret_offset = h.icount + 1 - v; return true;
+    case csr::mseccfg: return true;
+    default: break;
+  }
+  if (n >= csr::pmpcfg0 && n <= csr::pmpcfg15) {
+    const unsigned reg = n - csr::pmpcfg0;
+    if (reg & 1) return false;
+    if (reg < 4) pmpcfg_write(h, reg, v);
+    return true;
+  }
+  if (n >= csr::pmpaddr0 && n <= csr::pmpaddr63) {
+    const int i = pmp_index(n);
+    if (i < 16) pmpaddr_write(h, static_cast<unsigned>(i), v);
+    return true;
+  }
+  if ((n >= csr::mhpmcounter3 && n <= csr::mhpmcounter31) || (n >= csr::mhpmevent3 && n <= csr::mhpmevent31)) {
+    return true;
+  }
+  return false;
+}
+
+}  // namespace lockstep::core

@@ -1,0 +1,61 @@
+#include "core/decode/table.h"
+#include "core/semantics/rv_i.h"
+
+namespace lockstep::core::decode {
+namespace {
+using F = Format;
+constexpr InsnRow kRows[] = {
+    {"lui", 0x7f, 0x37, F::U, Ext::I, sem::lui},
+    {"auipc", 0x7f, 0x17, F::U, Ext::I, sem::auipc},
+    {"jal", 0x7f, 0x6f, F::J, Ext::I, sem::jal},
+    {"jalr", 0x707f, 0x67, F::I, Ext::I, sem::jalr},
+    {"beq", 0x707f, 0x63, F::B, Ext::I, sem::beq},
+    {"bne", 0x707f, 0x1063, F::B, Ext::I, sem::bne},
+    {"blt", 0x707f, 0x4063, F::B, Ext::I, sem::blt},
+    {"bge", 0x707f, 0x5063, F::B, Ext::I, sem::bge},
+    {"bltu", 0x707f, 0x6063, F::B, Ext::I, sem::bltu},
+    {"bgeu", 0x707f, 0x7063, F::B, Ext::I, sem::bgeu},
+    {"lb", 0x707f, 0x03, F::I, Ext::I, sem::lb},
+    {"lh", 0x707f, 0x1003, F::I, Ext::I, sem::lh},
+    {"lw", 0x707f, 0x2003, F::I, Ext::I, sem::lw},
+    {"ld", 0x707f, 0x3003, F::I, Ext::I, sem::ld},
+    {"lbu", 0x707f, 0x4003, F::I, Ext::I, sem::lbu},
+    {"lhu", 0x707f, 0x5003, F::I, Ext::I, sem::lhu},
+    {"lwu", 0x707f, 0x6003, F::I, Ext::I, sem::lwu},
+    {"sb", 0x707f, 0x23, F::S, Ext::I, sem::sb},
+    {"sh", 0x707f, 0x1023, F::S, Ext::I, sem::sh},
+    {"sw", 0x707f, 0x2023, F::S, Ext::I, sem::sw},
+    {"sd", 0x707f, 0x3023, F::S, Ext::I, sem::sd},
+    {"addi", 0x707f, 0x13, F::I, Ext::I, sem::addi},
+    {"slti", 0x707f, 0x2013, F::I, Ext::I, sem::slti},
+    {"sltiu", 0x707f, 0x3013, F::I, Ext::I, sem::sltiu},
+    {"xori", 0x707f, 0x4013, F::I, Ext::I, sem::xori},
+    {"ori", 0x707f, 0x6013, F::I, Ext::I, sem::ori},
+    {"andi", 0x707f, 0x7013, F::I, Ext::I, sem::andi},
+    {"slli", 0xfc00707f, 0x1013, F::IShift, Ext::I, sem::slli},
+    {"srli", 0xfc00707f, 0x5013, F::IShift, Ext::I, sem::srli},
+    {"srai", 0xfc00707f, 0x40005013, F::IShift, Ext::I, sem::srai},
+    {"addiw", 0x707f, 0x1b, F::I, Ext::I, sem::addiw},
+    {"slliw", 0xfe00707f, 0x101b, F::IShiftW, Ext::I, sem::slliw},
+    {"srliw", 0xfe00707f, 0x501b, F::IShiftW, Ext::I, sem::srliw},
+    {"sraiw", 0xfe00707f, 0x4000501b, F::IShiftW, Ext::I, sem::sraiw},
+    {"add", 0xfe00707f, 0x33, F::R, Ext::I, sem::add},
+    {"sub", 0xfe00707f, 0x40000033, F::R, Ext::I, sem::sub},
+    {"sll", 0xfe00707f, 0x1033, F::R, Ext::I, sem::sll},
+    {"slt", 0xfe00707f, 0x2033, F::R, Ext::I, sem::slt},
+    {"sltu", 0xfe00707f, 0x3033, F::R, Ext::I, sem::sltu},
+    {"xor", 0xfe00707f, 0x4033, F::R, Ext::I, sem::xor_},
+    {"srl", 0xfe00707f, 0x5033, F::R, Ext::I, sem::srl},
+    {"sra", 0xfe00707f, 0x40005033, F::R, Ext::I, sem::sra},
+    {"or", 0xfe00707f, 0x6033, F::R, Ext::I, sem::or_},
+    {"and", 0xfe00707f, 0x7033, F::R, Ext::I, sem::and_},
+    {"addw", 0xfe00707f, 0x3b, F::R, Ext::I, sem::addw},
+    {"subw", 0xfe00707f, 0x4000003b, F::R, Ext::I, sem::subw},
+    {"sllw", 0xfe00707f, 0x103b, F::R, Ext::I, sem::sllw},
+    {"srlw", 0xfe00707f, 0x503b, F::R, Ext::I, sem::srlw},
+    {"sraw", 0xfe00707f, 0x4000503b, F::R, Ext::I, sem::sraw},
+    {"fence", 0x707f, 0x0f, F::Fence, Ext::I, sem::fence},
+};
+}  // namespace
+std::span<const InsnRow> rows_i() { return kRows; }
+}  // namespace lockstep::core::decode

@@ -1,0 +1,151 @@
+#include "core/memory.h"
+
+#include "core/address_space.h"
+#include "core/code_cache.h"
+#include "core/mmu.h"
+#include "core/semantics/rv_a.h"
+#include "core/semantics/rv_system.h"
+
+namespace lockstep::core {
+namespace {
+
+constexpr unsigned kKeyShift = 52;
+
+// Clears the code-page flags and drops decoded code after a store into a page holding code.
+void note_code_write(Hart& h, RamBlock& b, u64 pa) {
+  u8& flag = b.code_pages[(pa - b.base) / kPageSize];
+  if (!flag) return;
+  flag = 0;
+  invalidate_code(h);
+}
+
+void fill_tlb(Tlb& tlb, u64 va, u64 key, u8* host_page, u64 pa_page) {
+  TlbEntry& e = tlb.slot(va);
+  e.tag = (va >> kPageBits) | key;
+  e.addend = reinterpret_cast<uintptr_t>(host_page) - (va & ~(kPageSize - 1));
+  e.paddr_page = pa_page;
+}
+
+bool crosses_page(u64 va, unsigned size) { return (va & (kPageSize - 1)) + size > kPageSize; }
+
+// Byte-wise access for a misaligned access that spans two pages: both pages translate first,
+// as QEMU probes both before touching memory.
+bool split_translate(Hart& h, u64 va, unsigned size, Access access, u64 pa[8]) {
+  Translation t;
+  const u64 second = (va + size - 1) & ~(kPageSize - 1);
+  if (!translate(h, va, 1, access, t)) return false;
+  if (!translate(h, second, 1, access, t)) return false;
+  for (unsigned k = 0; k < size; ++k) {
+    if (!translate(h, va + k, 1, access, t)) return false;
+    pa[k] = t.pa;
+  }
+  return true;
+}
+
+bool phys_read(Hart& h, u64 va, u64 pa, unsigned size, u64& out, Exc fault) {
+  if (RamBlock* b = h.bus->find_ram(pa, size)) {
+    out = 0;
+    std::memcpy(&out, b->host + (pa - b->base), size);
+    return true;
+  }
+  if (MmioRegion* r = h.bus->find_mmio(pa)) {
+    h.stop_block = true;
+    if (pa - r->base + size <= r->size && r->device->read(pa - r->base, size, out)) return true;
+  }
+  h.trap = Trap{static_cast<u64>(fault), va};
+  return false;
+}
+
+bool phys_write(Hart& h, u64 va, u64 pa, unsigned size, u64 value) {
+  if (RamBlock* b = h.bus->find_ram(pa, size)) {
+    if (b->read_only) return true;
+    note_code_write(h, *b, pa);
+    if (((pa + size - 1) / kPageSize) != pa / kPageSize) note_code_write(h, *b, pa + size - 1);
+    std::memcpy(b->host + (pa - b->base), &value, size);
+    return true;
+  }
+  if (MmioRegion* r = h.bus->find_mmio(pa)) {
+    h.stop_block = true;
+    if (pa - r->base + size <= r->size && r->device->write(pa - r->base, size, value)) return true;
+  }
+  h.trap = Trap{static_cast<u64>(Exc::StoreAccessFault), va};
+  return false;
+}
+
+}  // namespace
+
+void update_translation_keys(Hart& h) {
+  const u64 data_priv = static_cast<u64>(effective_data_priv(h));
+  const u64 sum = (h.csr.mstatus & csr::kSUM) ? 1 : 0;
+  const u64 mxr = (h.csr.mstatus & csr::kMXR) ? 1 : 0;
+  h.data_key = ((data_priv + 1) | (sum << 2) | (mxr << 3)) << kKeyShift;
+  h.fetch_key = (static_cast<u64>(h.priv) + 1) << kKeyShift;
+}
+
+void flush_translations(Hart& h) {
+  h.load_tlb.flush();
+  h.store_tlb.flush();
+  h.fetch_tlb.flush();
+  if (h.code) h.code->flush_jump_cache();
+}
+
+void invalidate_code(Hart& h) {
+  if (h.code) h.code->invalidate_all();
+  h.stop_block = true;
+}
+
+bool load_slow(Hart& h, u64 va, unsigned size, u64& out) {
+  if (crosses_page(va, size)) {
+    u64 pa[8];
+    if (!split_translate(h, va, size, Access::Read, pa)) return false;
+    out = 0;
+    for (unsigned k = 0; k < size; ++k) {
+      u64 byte;
+      if (!phys_read(h, va, pa[k], 1, byte, Exc::LoadAccessFault)) return false;
+      out |= byte << (8 * k);
+    }
+    return true;
+  }
+  Translation t;
+  if (!translate(h, va, size, Access::Read, t)) return false;
+  if (RamBlock* b = h.bus->find_ram(t.pa, size)) {
+    if (t.page_cacheable && b->contains(t.pa & ~(kPageSize - 1), kPageSize)) {
+      fill_tlb(h.load_tlb, va, h.data_key, b->host + ((t.pa & ~(kPageSize - 1)) - b->base), t.pa & ~(kPageSize - 1));
+    }
+  }
+  return phys_read(h, va, t.pa, size, out, Exc::LoadAccessFault);
+}
+
+bool store_slow(Hart& h, u64 va, unsigned size, u64 value) {
+  if (crosses_page(va, size)) {
+    u64 pa[8];
+    if (!split_translate(h, va, size, Access::Write, pa)) return false;
+    for (unsigned k = 0; k < size; ++k) {
+      if (!phys_write(h, va, pa[k], 1, (value >> (8 * k)) & 0xff)) return false;
+    }
+    return true;
+  }
+  Translation t;
+  if (!translate(h, va, size, Access::Write, t)) return false;
+  if (RamBlock* b = h.bus->find_ram(t.pa, size)) {
+    const u64 page = t.pa & ~(kPageSize - 1);
+    // Pages with decoded code, and ROM, stay on the slow path so writes are seen.
+    if (t.page_cacheable && !b->read_only && b->contains(page, kPageSize) &&
+        !b->code_pages[(page - b->base) / kPageSize]) {
+      fill_tlb(h.store_tlb, va, h.data_key, b->host + (page - b->base), page);
+    }
+  }
+  return phys_write(h, va, t.pa, size, value);
+}
+
+bool amo_load(Hart& h, u64 va, unsigned size, u64& out) {
+  Translation t;
+  if (!translate(h, va, size, Access::Write, t)) return false;
+  if (!h.bus->find_ram(t.pa, size) && !h.bus->find_mmio(t.pa)) {
+    h.trap = Trap{static_cast<u64>(Exc::StoreAccessFault), va};
+    return false;
+  }
+  return phys_read(h, va, t.pa, size, out, Exc::StoreAccessFault);
+}
+
+}  // namespace lockstep::core
