@@ -59,9 +59,10 @@ inline Flow amo(Hart& h, const Insn& i, Op op) {
   return Flow::Next;
 }
 
-#define LOCKSTEP_AMO(name, T, expr)                                        \
-  inline Flow name(Hart& h, const Insn& i) {                               \
-    using S = std::make_signed_t<T>;                                       \
+#define LOCKSTEP_AMO(name, Type, expr)                                                   \
+  inline Flow name(Hart& h, const Insn& i) {                                              \
+    using T = Type;                                                                       \
+    using S = std::make_signed_t<T>;                                                      \
     return amo<T>(h, i, []([[maybe_unused]] T a, T b) -> T { (void)sizeof(S); return expr; }); \
   }
 #define LOCKSTEP_AMO_BOTH(base, expr) \
