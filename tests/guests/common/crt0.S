@@ -13,12 +13,10 @@ _crt0_start:
   la gp, __global_pointer$
   .option pop
   la sp, __stack_top
-  la t0, boot_hartid
-  sd a0, 0(t0)
-  la t0, boot_dtb
-  sd a1, 0(t0)
   /* Only hart 0 runs the test; others park. */
   bnez a0, park
+  mv s0, a0
+  mv s1, a1
   /* Clear .bss. */
   la t0, __bss_start
   la t1, __bss_end
@@ -28,6 +26,10 @@ _crt0_start:
   addi t0, t0, 8
   j 1b
 2:
+  la t0, boot_hartid
+  sd s0, 0(t0)
+  la t0, boot_dtb
+  sd s1, 0(t0)
   /* Enable the FPU (mstatus.FS = Initial) and install the default M-mode trap vector. */
   li t0, MSTATUS_FS_INITIAL
   csrs mstatus, t0
