@@ -24,7 +24,7 @@ RamBlock& AddressSpace::add_ram(std::string name, u64 base, u64 size, bool read_
   block->size = size;
   block->host = static_cast<u8*>(mem);
   block->read_only = read_only;
-  block->code_pages.assign((size + kPageSize - 1) / kPageSize, 0);
+  block->page_flags.assign((size + kPageSize - 1) / kPageSize, 0);
   ram_.push_back(std::move(block));
   return *ram_.back();
 }
@@ -75,6 +75,7 @@ bool AddressSpace::write_phys(u64 pa, unsigned size, u64 value) {
   if (RamBlock* b = find_ram(pa, size)) {
     if (b->read_only) return true;  // ROM ignores writes, as QEMU's ROM regions do
     std::memcpy(b->host + (pa - b->base), &value, size);
+    if (b->page_flags[(pa - b->base) / kPageSize] & kPageWatched) notify_store(pa, size, value);
     return true;
   }
   if (MmioRegion* r = find_mmio(pa)) {
@@ -90,6 +91,19 @@ bool AddressSpace::load_image(u64 pa, const u8* data, u64 len) {
   if (!b) return false;
   std::memcpy(b->host + (pa - b->base), data, len);
   return true;
+}
+
+void AddressSpace::add_store_watch(u64 pa, u64 len, MmioDevice* watcher) {
+  watches_.push_back(MmioRegion{"watch", pa, len, watcher});
+  for (u64 a = pa & ~(kPageSize - 1); a < pa + len; a += kPageSize) {
+    if (RamBlock* b = find_ram(a)) b->page_flags[(a - b->base) / kPageSize] |= kPageWatched;
+  }
+}
+
+void AddressSpace::notify_store(u64 pa, unsigned size, u64 value) {
+  for (auto& w : watches_) {
+    if (pa >= w.base && pa - w.base < w.size) w.device->write(pa - w.base, size, value);
+  }
 }
 
 }  // namespace lockstep::core

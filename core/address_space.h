@@ -24,11 +24,15 @@ struct RamBlock {
   u64 size = 0;
   u8* host = nullptr;
   bool read_only = false;
-  // One flag per page: decoded instructions were taken from this page.
-  std::vector<u8> code_pages;
+  // Per-page flags (kPageHasCode, kPageWatched): such pages never get a store-TLB entry,
+  // so every store to them reaches the slow path.
+  std::vector<u8> page_flags;
 
   bool contains(u64 pa, u64 len) const { return pa >= base && pa - base < size && len <= size - (pa - base); }
 };
+
+inline constexpr u8 kPageHasCode = 1;  // decoded instructions were taken from this page
+inline constexpr u8 kPageWatched = 2;  // a device watches stores here (HTIF tohost)
 
 struct MmioRegion {
   std::string name;
@@ -59,9 +63,15 @@ class AddressSpace {
   // Copies into RAM, ignoring the read-only flag (image loading). false if not all in one RAM block.
   bool load_image(u64 pa, const u8* data, u64 len);
 
+  // Stores into [pa, pa+len) of RAM land in RAM and are then reported to `watcher` (offset, size, value).
+  // This is how HTIF's tohost works: it is ordinary memory that a host device watches.
+  void add_store_watch(u64 pa, u64 len, MmioDevice* watcher);
+  void notify_store(u64 pa, unsigned size, u64 value);
+
  private:
   std::vector<std::unique_ptr<RamBlock>> ram_;
   std::vector<MmioRegion> mmio_;
+  std::vector<MmioRegion> watches_;
   RamBlock* last_ram_ = nullptr;
 };
 

@@ -21,7 +21,8 @@ bool counter_enabled(const Hart& h, unsigned index) {
   return true;
 }
 
-u64 read_time(const Hart& h) { return h.read_mtime ? h.read_mtime(h, h.mtime_ctx) : 0; }
+u64 read_time(const Hart& h) { return h.read_time ? h.read_time(h.time_ctx) : 0; }
+u64 clock_now(const Hart& h) { return h.clock ? h.clock->now_ns_inclusive() : h.icount + 1; }
 
 int pmp_index(u16 number) { return number - csr::pmpaddr0; }
 
@@ -66,8 +67,8 @@ u64 read_mstatus(const Hart& h) {
   return v;
 }
 
-u64 read_minstret(const Hart& h) { return h.icount - h.csr.minstret_offset; }
-u64 read_mcycle(const Hart& h) { return h.icount - h.csr.mcycle_offset; }
+u64 read_minstret(const Hart& h) { return clock_now(h) - h.csr.minstret_offset; }
+u64 read_mcycle(const Hart& h) { return clock_now(h) - h.csr.mcycle_offset; }
 
 bool csr_read(Hart& h, u16 n, u64& v) {
   if (((n >> 8) & 3) > static_cast<unsigned>(h.priv)) return false;
@@ -195,10 +196,9 @@ bool csr_write(Hart& h, u16 n, u64 v) {
     case csr::mcause: h.csr.mcause = v; return true;
     case csr::mtval: h.csr.mtval = v; return true;
     case csr::mip: h.csr.mip = (h.csr.mip & ~kMipWritable) | (v & kMipWritable); return true;
-    // The written value is what the next read returns; the count then goes on from there.
-    // The instruction writing it retires after the write, hence the +1.
-    case csr::mcycle: h.csr.mcycle_offset = h.icount + 1 - v; return true;
-    case csr::minstret: h.csr.minstret_offset = h.icount + 1 - v; return true;
+    // A write of V at clock w reads back as V + (k - w) at clock k (measured on QEMU).
+    case csr::mcycle: h.csr.mcycle_offset = clock_now(h) - v; return true;
+    case csr::minstret: h.csr.minstret_offset = clock_now(h) - v; return true;
     case csr::mseccfg: return true;
     default: break;
   }

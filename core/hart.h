@@ -5,6 +5,7 @@
 #include "core/csr_bits.h"
 #include "core/trap.h"
 #include "core/types.h"
+#include "core/virtual_clock.h"
 
 namespace lockstep::core {
 
@@ -48,7 +49,8 @@ struct CsrState {
   u64 satp = 0;
   u32 fflags = 0, frm = 0;
   u64 mhartid = 0;
-  // minstret/mcycle are offsets from the instruction count, so writes are exact.
+  // minstret and mcycle read QEMU's icount clock (virtual ns, see docs/qemu-icount.md)
+  // minus these offsets, so writes are exact.
   u64 minstret_offset = 0, mcycle_offset = 0;
   PmpState pmp;
 };
@@ -87,9 +89,10 @@ struct Hart {
   u64 data_key = 0;   // TLB key for loads/stores in the current mode
   u64 fetch_key = 0;  // TLB key for instruction fetch
 
-  // Virtual time: mtime derives from icount; the board supplies the rate.
-  u64 (*read_mtime)(const Hart&, void*) = nullptr;
-  void* mtime_ctx = nullptr;
+  // The machine clock (minstret/mcycle read it) and the timer device behind the time CSR.
+  VirtualClock* clock = nullptr;
+  u64 (*read_time)(void* ctx) = nullptr;
+  void* time_ctx = nullptr;
 
   u64 xreg(unsigned i) const { return x[i]; }
   void set_x(unsigned i, u64 v) {

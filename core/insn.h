@@ -32,6 +32,16 @@ inline Flow raise(Hart& h, Exc cause, u64 tval) {
   return Flow::Trap;
 }
 
+// Counted trap: the exception follows from the instruction bits alone (see Trap::counted).
+inline Flow raise_counted(Hart& h, Exc cause, u64 tval) {
+  h.trap = Trap{static_cast<u64>(cause), tval, true};
+  return Flow::Trap;
+}
+
+// Illegal instruction found while executing (a CSR, privilege or rounding-mode check).
 inline Flow illegal(Hart& h, const Insn& i) { return raise(h, Exc::IllegalInsn, i.raw); }
+// Illegal instruction known from the encoding and static state alone (undecodable opcode,
+// FP instruction with mstatus.FS off).
+inline Flow illegal_encoding(Hart& h, const Insn& i) { return raise_counted(h, Exc::IllegalInsn, i.raw); }
 
 }  // namespace lockstep::core

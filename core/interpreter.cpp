@@ -65,12 +65,41 @@ Block* build_block(Hart& h, u64 pa, const u8* host_page, RamBlock& ram) {
     offset += insn.len;
     if (ends_block(insn)) break;
   }
-  u8& flag = ram.code_pages[(pa - ram.base) / kPageSize];
-  if (!flag) {
-    flag = 1;
+  u8& flags = ram.page_flags[(pa - ram.base) / kPageSize];
+  if (!(flags & kPageHasCode)) {
+    flags |= kPageHasCode;
     h.store_tlb.flush();  // stores to this page must now see the code
   }
   return h.code->insert(std::move(block));
+}
+
+// QEMU charges a WFI with the rest of its translation block (the block is aborted after being
+// counted in full; docs/qemu-icount.md §4). Returns how many instructions follow the WFI up to
+// and including the one that ends a QEMU block, within the page.
+u64 qemu_tb_tail_after(Hart& h) {
+  u8* host_page;
+  u64 pa_page;
+  RamBlock* ram;
+  if (!fetch_page(h, h.pc, host_page, pa_page, ram)) return 0;
+  u64 offset = h.pc & (kPageSize - 1);
+  u64 count = 0;
+  while (offset + 2 <= kPageSize) {
+    u16 low;
+    std::memcpy(&low, host_page + offset, 2);
+    Insn insn;
+    if ((low & 3) == 3) {
+      if (offset + 4 > kPageSize) break;
+      u32 raw;
+      std::memcpy(&raw, host_page + offset, 4);
+      decode::decode32(raw, insn);
+    } else {
+      decode::decode16(low, insn);
+    }
+    ++count;
+    offset += insn.len;
+    if (ends_block(insn)) break;
+  }
+  return count;
 }
 
 void trace_line(const TraceSink& t, const Hart& h, const Insn& i) {
@@ -127,27 +156,25 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
     const Insn* insns = block->insns.data();
     u64 n = block->insns.size();
     if (n > end - h.icount) n = end - h.icount;
-    u64 k = 0;
-    bool trapped = false;
-    while (k < n) {
-      const Insn& i = insns[k];
-      if constexpr (kTraced) trace_line(*trace, h, i);
-      const Flow f = i.fn(h, i);
+    // h.icount stays exact at every instruction: CSR reads and device accesses see it.
+    for (const Insn* i = insns; i != insns + n; ++i) {
+      if constexpr (kTraced) trace_line(*trace, h, *i);
+      const Flow f = i->fn(h, *i);
       if (f == Flow::Next) {
-        h.pc += i.len;
-        ++k;
+        h.pc += i->len;
+        ++h.icount;
         if (h.stop_block) break;
         continue;
       }
       if (f == Flow::Trap) {
-        trapped = true;
+        if (h.trap.counted) ++h.icount;
+        enter_trap(h, h.trap.cause, h.trap.tval);
         break;
       }
-      ++k;  // Jump or Sync: retired, pc already set
+      ++h.icount;  // Jump or Sync: retired, pc already set
+      if (h.waiting_for_interrupt && h.clock) h.clock->offset_ns += qemu_tb_tail_after(h) * h.clock->ns_per_insn;
       break;
     }
-    h.icount += k;
-    if (trapped) enter_trap(h, h.trap.cause, h.trap.tval);
     if (h.stop_block) return StopReason::Request;
   }
   return StopReason::Budget;

@@ -13,9 +13,9 @@ constexpr unsigned kKeyShift = 52;
 
 // Clears the code-page flags and drops decoded code after a store into a page holding code.
 void note_code_write(Hart& h, RamBlock& b, u64 pa) {
-  u8& flag = b.code_pages[(pa - b.base) / kPageSize];
-  if (!flag) return;
-  flag = 0;
+  u8& flags = b.page_flags[(pa - b.base) / kPageSize];
+  if (!(flags & kPageHasCode)) return;
+  flags &= ~kPageHasCode;
   invalidate_code(h);
 }
 
@@ -62,6 +62,10 @@ bool phys_write(Hart& h, u64 va, u64 pa, unsigned size, u64 value) {
     note_code_write(h, *b, pa);
     if (((pa + size - 1) / kPageSize) != pa / kPageSize) note_code_write(h, *b, pa + size - 1);
     std::memcpy(b->host + (pa - b->base), &value, size);
+    if (b->page_flags[(pa - b->base) / kPageSize] & kPageWatched) {
+      h.stop_block = true;
+      h.bus->notify_store(pa, size, value);
+    }
     return true;
   }
   if (MmioRegion* r = h.bus->find_mmio(pa)) {
@@ -131,7 +135,7 @@ bool store_slow(Hart& h, u64 va, unsigned size, u64 value) {
     const u64 page = t.pa & ~(kPageSize - 1);
     // Pages with decoded code, and ROM, stay on the slow path so writes are seen.
     if (t.page_cacheable && !b->read_only && b->contains(page, kPageSize) &&
-        !b->code_pages[(page - b->base) / kPageSize]) {
+        !b->page_flags[(page - b->base) / kPageSize]) {
       fill_tlb(h.store_tlb, va, h.data_key, b->host + (page - b->base), page);
     }
   }
@@ -141,11 +145,7 @@ bool store_slow(Hart& h, u64 va, unsigned size, u64 value) {
 bool amo_load(Hart& h, u64 va, unsigned size, u64& out) {
   Translation t;
   if (!translate(h, va, size, Access::Write, t)) return false;
-  if (!h.bus->find_ram(t.pa, size) && !h.bus->find_mmio(t.pa)) {
-    h.trap = Trap{static_cast<u64>(Exc::StoreAccessFault), va};
-    return false;
-  }
-  return phys_read(h, va, t.pa, size, out, Exc::StoreAccessFault);
+  return phys_read(h, va, t.pa, size, out, Exc::LoadAccessFault);
 }
 
 }  // namespace lockstep::core

@@ -37,6 +37,11 @@ inline constexpr u64 kInterruptBit = u64{1} << 63;
 struct Trap {
   u64 cause = 0;  // mcause encoding (interrupt bit included for interrupts)
   u64 tval = 0;
+  // Whether the trapping instruction still counts as executed. QEMU counts instructions whose
+  // exception is known when the instruction is decoded (ecall, ebreak, an undecodable opcode,
+  // FP with mstatus.FS off) and not those that fault while executing (memory faults, CSR and
+  // privilege checks). lockstep reproduces that so minstret matches (docs/qemu-icount.md).
+  bool counted = false;
 };
 
 }  // namespace lockstep::core

@@ -14,7 +14,7 @@ constexpr i64 sext(u64 v, unsigned width) {
 }
 constexpr u8 creg(u32 field) { return static_cast<u8>(field + 8); }  // rd', rs1', rs2'
 
-Flow illegal_insn(Hart& h, const Insn& i) { return illegal(h, i); }
+Flow illegal_insn(Hart& h, const Insn& i) { return illegal_encoding(h, i); }
 
 // The table in one order, and per-opcode candidate lists sorted most-specific first,
 // so that overlapping rows (c.jr before c.mv, c.ebreak before c.jalr) resolve as the spec intends.

@@ -1,0 +1,23 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/types.h"
+
+namespace lockstep::machines::virt {
+
+struct DeviceTreeParams {
+  core::u64 ram_size = 0;
+  unsigned harts = 1;
+  std::string bootargs;
+};
+
+// The flattened device tree for the board, built with libfdt, following the node names and
+// properties of the tree QEMU 7.2 generates for -M virt (shared/reference/).
+Result<std::vector<uint8_t>> build_device_tree(const DeviceTreeParams& params);
+
+// Where QEMU places the tree: 2 MiB-aligned below min(end of RAM, 3 GiB).
+core::u64 device_tree_address(core::u64 ram_base, core::u64 ram_size, core::u64 fdt_size);
+
+}  // namespace lockstep::machines::virt

@@ -1,0 +1,331 @@
+#include "machines/virt/virt_machine.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include "core/csr.h"
+#include "machines/virt/device_tree.h"
+#include "machines/virt/memory_map.h"
+
+namespace lockstep::machines::virt {
+namespace {
+
+constexpr u64 kMiB = u64{1} << 20;
+constexpr const char* kDefaultBios[] = {
+    "/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin",
+    "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin",
+};
+
+// fw_dynamic_info (OpenSBI's fw_dynamic.S), right after the reset code, as QEMU writes it.
+constexpr u64 kFwDynamicMagic = 0x4942534f;  // "OSBI"
+constexpr u64 kFwDynamicVersion = 2;
+constexpr u64 kNextModeS = 1;
+
+u64 align_up(u64 v, u64 a) { return (v + a - 1) & ~(a - 1); }
+
+void reset_hart(core::Hart& h, unsigned id) {
+  core::AddressSpace* bus = h.bus;
+  core::CodeCache* code = h.code;
+  core::VirtualClock* clock = h.clock;
+  auto read_time = h.read_time;
+  void* time_ctx = h.time_ctx;
+  h = core::Hart{};
+  h.bus = bus;
+  h.code = code;
+  h.clock = clock;
+  h.read_time = read_time;
+  h.time_ctx = time_ctx;
+  h.csr.mhartid = id;
+  h.pc = map_row(Region::Mrom).base;
+  core::set_priv(h, core::Priv::M);
+  core::flush_translations(h);
+}
+
+// Hashes fixed-width fields one at a time, so padding and layout never reach the digest.
+struct Digest {
+  XXH3_state_t* state = XXH3_createState();
+  Digest() { XXH3_64bits_reset(state); }
+  ~Digest() { XXH3_freeState(state); }
+  template <typename T>
+  void add(const T& v) {
+    static_assert(std::is_integral_v<T> || std::is_enum_v<T>);
+    XXH3_64bits_update(state, &v, sizeof(v));
+  }
+  void bytes(const void* p, size_t n) { XXH3_64bits_update(state, p, n); }
+  u64 value() const { return XXH3_64bits_digest(state); }
+};
+
+void digest_hart(Digest& d, const core::Hart& h) {
+  for (u64 v : h.x) d.add(v);
+  for (u64 v : h.f) d.add(v);
+  d.add(h.pc);
+  d.add(h.priv);
+  d.add(h.icount);
+  d.add(h.waiting_for_interrupt);
+  d.add(h.reservation.valid);
+  d.add(h.reservation.vaddr);
+  d.add(h.reservation.value);
+  const core::CsrState& c = h.csr;
+  for (u64 v : {c.mstatus, c.medeleg, c.mideleg, c.mie, c.mip, c.mtvec, c.mscratch, c.mepc, c.mcause, c.mtval,
+                c.mcounteren, c.mcountinhibit, c.menvcfg, c.stvec, c.sscratch, c.sepc, c.scause, c.stval,
+                c.scounteren, c.senvcfg, c.satp, c.mhartid, c.minstret_offset, c.mcycle_offset}) {
+    d.add(v);
+  }
+  d.add(c.fflags);
+  d.add(c.frm);
+  for (auto v : c.pmp.cfg) d.add(v);
+  for (auto v : c.pmp.addr) d.add(v);
+}
+
+}  // namespace
+
+VirtMachine::VirtMachine(const VirtConfig& config, ConsoleSink console)
+    : config_(config), console_(std::move(console)) {}
+
+Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& config, ConsoleSink console) {
+  if (config.smp < 1 || config.smp > 8) return Error{fmt::format("invalid -smp {}: this board supports 1 to 8 harts", config.smp)};
+  if (config.ram_size < kMiB || config.ram_size % core::kPageSize != 0) {
+    return Error{fmt::format("invalid RAM size {}: must be a multiple of 4 KiB and at least 1 MiB", config.ram_size)};
+  }
+  if (config.ram_size > (u64{16} << 30)) {
+    return Error{fmt::format("invalid RAM size {}: at most 16G is supported", config.ram_size)};
+  }
+  std::unique_ptr<VirtMachine> m(new VirtMachine(config, std::move(console)));
+  if (Status s = m->build(); !s) return s.error();
+  if (Status s = m->load_images(); !s) return s.error();
+  return m;
+}
+
+Status VirtMachine::build() {
+  clock_.ns_per_insn = config_.ns_per_insn;
+  bus_.add_ram("riscv_virt_board.ram", map_row(Region::Dram).base, config_.ram_size);
+  bus_.add_ram("riscv_virt_board.mrom", map_row(Region::Mrom).base, map_row(Region::Mrom).size, true);
+
+  std::vector<core::Hart*> harts;
+  for (unsigned k = 0; k < config_.smp; ++k) {
+    harts_.push_back(std::make_unique<core::Hart>());
+    harts.push_back(harts_.back().get());
+  }
+  uart_ = std::make_unique<devices::Uart16550>(console_);
+  mswi_ = std::make_unique<devices::AclintMswi>(harts);
+  mtimer_ = std::make_unique<devices::AclintMtimer>(harts, clock_, kClintFrequency);
+  test_ = std::make_unique<devices::SifiveTest>(power_);
+
+  const MapRow& clint = map_row(Region::Clint);
+  bus_.add_mmio("clint.mswi", clint.base, kClintMtimerOffset, mswi_.get());
+  bus_.add_mmio("clint.mtimer", clint.base + kClintMtimerOffset, clint.size - kClintMtimerOffset, mtimer_.get());
+  bus_.add_mmio("uart0", map_row(Region::Uart0).base, map_row(Region::Uart0).size, uart_.get());
+  bus_.add_mmio("test", map_row(Region::Test).base, map_row(Region::Test).size, test_.get());
+
+  for (unsigned k = 0; k < config_.smp; ++k) {
+    core::Hart& h = *harts_[k];
+    h.bus = &bus_;
+    h.code = &code_;
+    h.clock = &clock_;
+    h.read_time = devices::AclintMtimer::read_time_csr;
+    h.time_ctx = mtimer_.get();
+    reset_hart(h, k);
+  }
+  mtimer_->reset();
+
+  auto fdt = build_device_tree(DeviceTreeParams{config_.ram_size, config_.smp, config_.append});
+  if (!fdt) return fdt.error();
+  fdt_ = std::move(fdt.value());
+  fdt_addr_ = device_tree_address(map_row(Region::Dram).base, config_.ram_size, fdt_.size());
+  return Ok{};
+}
+
+Status VirtMachine::load_images() {
+  const u64 dram = map_row(Region::Dram).base;
+  const u64 dram_end = dram + config_.ram_size;
+  auto load_segments = [&](const ElfImage& img, const std::string& path) -> Status {
+    for (const ElfSegment& s : img.segments) {
+      if (s.paddr < dram || s.paddr + s.memsz > dram_end) {
+        return Error{fmt::format("'{}': segment at 0x{:x} (0x{:x} bytes) is outside guest RAM 0x{:x}-0x{:x}", path,
+                                 s.paddr, s.memsz, dram, dram_end - 1)};
+      }
+      bus_.load_image(s.paddr, s.data.data(), s.data.size());
+    }
+    return Ok{};
+  };
+  auto load_raw = [&](const std::vector<uint8_t>& data, u64 at, const std::string& path) -> Status {
+    if (at < dram || data.size() > dram_end - at) {
+      return Error{fmt::format("'{}' ({} bytes) does not fit in guest RAM at 0x{:x}", path, data.size(), at)};
+    }
+    bus_.load_image(at, data.data(), data.size());
+    return Ok{};
+  };
+
+  // Firmware (-bios).
+  u64 firmware_end = dram;
+  std::string bios = config_.bios;
+  if (bios == "default") {
+    bios.clear();
+    for (const char* candidate : kDefaultBios) {
+      if (std::filesystem::exists(candidate)) {
+        bios = candidate;
+        break;
+      }
+    }
+    if (bios.empty()) return Error{"no default firmware found (install Debian's opensbi package, or use -bios none)"};
+  }
+  if (bios != "none") {
+    auto bytes = read_file(bios);
+    if (!bytes) return bytes.error();
+    if (looks_like_elf(bytes.value())) {
+      auto img = parse_elf(bytes.value(), bios);
+      if (!img) return img.error();
+      if (Status s = load_segments(img.value(), bios); !s) return s;
+      firmware_end = img->highest_address();
+    } else {
+      if (Status s = load_raw(bytes.value(), dram, bios); !s) return s;
+      firmware_end = dram + bytes->size();
+    }
+  }
+
+  // Kernel (-kernel): ELF at its addresses, raw where OpenSBI's fw_jump expects it.
+  u64 kernel_entry = 0;
+  if (!config_.kernel.empty()) {
+    auto bytes = read_file(config_.kernel);
+    if (!bytes) return bytes.error();
+    if (looks_like_elf(bytes.value())) {
+      auto img = parse_elf(bytes.value(), config_.kernel);
+      if (!img) return img.error();
+      if (Status s = load_segments(img.value(), config_.kernel); !s) return s;
+      kernel_entry = img->entry;
+      kernel_elf_ = std::move(img.value());
+    } else {
+      const u64 start = align_up(firmware_end, 2 * kMiB);
+      if (Status s = load_raw(bytes.value(), start, config_.kernel); !s) return s;
+      kernel_entry = start;
+    }
+  }
+
+  // HTIF (riscv-tests, riscv-arch-test): when the ELF defines tohost, or on request.
+  if (kernel_elf_ && kernel_elf_->symbols.count("tohost")) {
+    const u64 tohost = kernel_elf_->symbols.at("tohost");
+    const u64 fromhost = kernel_elf_->symbols.count("fromhost") ? kernel_elf_->symbols.at("fromhost") : tohost + 8;
+    if (!bus_.find_ram(tohost, 8)) return Error{fmt::format("tohost symbol at 0x{:x} is not in guest RAM", tohost)};
+    htif_ = std::make_unique<devices::Htif>(bus_, tohost, fromhost, power_, console_);
+    bus_.add_store_watch(tohost, 8, htif_.get());
+  } else if (config_.htif) {
+    return Error{"--htif needs a -kernel ELF that defines the tohost symbol"};
+  }
+
+  if (fdt_addr_ < dram || !bus_.load_image(fdt_addr_, fdt_.data(), fdt_.size())) {
+    return Error{"the device tree does not fit in guest RAM"};
+  }
+  // With -bios none an ELF kernel starts at its entry; otherwise execution starts at RAM base.
+  const u64 start = (bios == "none" && kernel_elf_) ? kernel_entry : dram;
+  write_reset_rom(start, kernel_entry);
+  return Ok{};
+}
+
+void VirtMachine::write_reset_rom(u64 start, u64 fw_dynamic_next) {
+  // QEMU's riscv_setup_rom_reset_vec for RV64, word for word (guests can read the ROM).
+  const uint32_t code[] = {
+      0x00000297,  // auipc t0, 0
+      0x02828613,  // addi a2, t0, 40    (fw_dynamic_info)
+      0xf1402573,  // csrr a0, mhartid
+      0x0202b583,  // ld a1, 32(t0)      (device tree)
+      0x0182b283,  // ld t0, 24(t0)      (start address)
+      0x00028067,  // jr t0
+  };
+  const u64 data[] = {start, fdt_addr_, kFwDynamicMagic, kFwDynamicVersion, fw_dynamic_next, kNextModeS, 0, 0};
+  const u64 rom = map_row(Region::Mrom).base;
+  bus_.load_image(rom, reinterpret_cast<const uint8_t*>(code), sizeof(code));
+  bus_.load_image(rom + sizeof(code), reinterpret_cast<const uint8_t*>(data), sizeof(data));
+}
+
+u64 VirtMachine::icount() const {
+  u64 total = 0;
+  for (auto& h : harts_) total += h->icount;
+  return total;
+}
+
+RunOutcome VirtMachine::run(std::optional<u64> max_insns, const core::TraceSink* trace) {
+  unsigned current = 0;
+  u64 quantum_left = config_.smp_quantum;
+  for (;;) {
+    if (power_.kind == devices::PowerRequest::Exit) return RunOutcome{RunOutcome::Exited, power_.exit_code};
+    if (power_.kind == devices::PowerRequest::Reset) {
+      power_ = {};
+      for (unsigned k = 0; k < harts_.size(); ++k) reset_hart(*harts_[k], k);
+      code_.invalidate_all();
+      uart_->reset();
+      mtimer_->reset();
+      if (Status s = load_images(); !s) return RunOutcome{RunOutcome::Exited, 1};
+    }
+    const u64 total = icount();
+    if (max_insns && total >= *max_insns) return RunOutcome{RunOutcome::InsnLimit, 0};
+    clock_.running_icount = nullptr;
+    clock_.other_harts_icount = total;
+    mtimer_->fire_due();
+
+    auto runnable = [](const core::Hart& h) { return !h.waiting_for_interrupt || (h.csr.mip & h.csr.mie); };
+    bool any = false;
+    for (auto& h : harts_) any |= runnable(*h);
+    if (!any) {
+      // Every hart sleeps in WFI: the clock jumps to the next timer deadline (QEMU sleep=off).
+      const u64 deadline = mtimer_->next_deadline_ns();
+      if (deadline == ~u64{0}) return RunOutcome{RunOutcome::Deadlock, 0};
+      if (deadline > clock_.now_ns()) clock_.offset_ns += deadline - clock_.now_ns();
+      continue;
+    }
+    core::Hart& h = *harts_[current];
+    if (!runnable(h) || quantum_left == 0) {
+      current = (current + 1) % harts_.size();
+      quantum_left = config_.smp_quantum;
+      continue;
+    }
+    clock_.other_harts_icount = total - h.icount;
+    clock_.running_icount = &h.icount;
+    u64 limit = h.icount + (max_insns ? *max_insns - total : ~u64{0} - h.icount);
+    if (harts_.size() > 1) limit = std::min(limit, h.icount + quantum_left);
+    const u64 deadline = mtimer_->next_deadline_ns();
+    if (deadline != ~u64{0}) limit = std::min(limit, clock_.running_icount_at(deadline));
+    const u64 before = h.icount;
+    core::run_hart(h, limit, trace);
+    if (harts_.size() > 1) quantum_left -= std::min(quantum_left, h.icount - before);
+  }
+}
+
+u64 VirtMachine::digest() const {
+  Digest d;
+  d.add(clock_.offset_ns);
+  for (auto& h : harts_) digest_hart(d, *h);
+  const auto& u = uart_->state();
+  for (auto v : {u.rbr, u.ier, u.iir, u.lcr, u.mcr, u.lsr, u.msr, u.scr, u.fcr}) d.add(v);
+  d.add(u.divider);
+  const auto& t = mtimer_->state();
+  for (u64 v : t.mtimecmp) d.add(v);
+  for (u64 v : t.deadline_ns) d.add(v);
+  d.add(t.time_delta);
+  for (const auto& b : bus_.ram_blocks()) {
+    d.bytes(b->name.data(), b->name.size());
+    d.add(b->size);
+    d.bytes(b->host, b->size);
+  }
+  return d.value();
+}
+
+Result<std::string> VirtMachine::signature() const {
+  if (!kernel_elf_ || !kernel_elf_->symbols.count("begin_signature") || !kernel_elf_->symbols.count("end_signature")) {
+    return Error{"--signature needs a -kernel ELF that defines begin_signature and end_signature"};
+  }
+  const u64 begin = kernel_elf_->symbols.at("begin_signature");
+  const u64 end = kernel_elf_->symbols.at("end_signature");
+  const core::RamBlock* b = bus_.find_ram(begin, end > begin ? end - begin : 1);
+  if (end < begin || !b) return Error{"the signature region is not in guest RAM"};
+  std::string out;
+  for (u64 a = begin; a + 4 <= end; a += 4) {
+    uint32_t word;
+    std::memcpy(&word, b->host + (a - b->base), 4);
+    out += fmt::format("{:08x}\n", word);
+  }
+  return out;
+}
+
+}  // namespace lockstep::machines::virt

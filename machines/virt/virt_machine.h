@@ -1,0 +1,87 @@
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/address_space.h"
+#include "core/code_cache.h"
+#include "core/hart.h"
+#include "core/interpreter.h"
+#include "core/result.h"
+#include "core/virtual_clock.h"
+#include "devices/aclint.h"
+#include "devices/htif.h"
+#include "devices/sifive_test.h"
+#include "devices/uart16550.h"
+#include "machines/boot/elf_image.h"
+
+namespace lockstep::machines::virt {
+
+using core::u64;
+
+struct VirtConfig {
+  std::string machine = "virt";
+  u64 ram_size = u64{128} << 20;  // QEMU's default for riscv virt
+  unsigned smp = 1;
+  std::string bios = "default";   // "none", "default" (Debian's OpenSBI fw_dynamic) or a path
+  std::string kernel;
+  std::string append;
+  bool htif = false;              // HTIF even when the ELF has no tohost symbol
+  u64 ns_per_insn = 1;
+  u64 smp_quantum = 1000;         // instructions per hart turn with -smp > 1
+};
+
+struct RunOutcome {
+  enum Kind { Exited, InsnLimit, Deadlock } kind = Exited;
+  int exit_code = 0;
+};
+
+// QEMU's riscv virt board: RAM at 0x8000_0000, the reset ROM, CLINT, UART, sifive_test.
+class VirtMachine {
+ public:
+  using ConsoleSink = std::function<void(uint8_t)>;
+
+  static Result<std::unique_ptr<VirtMachine>> create(const VirtConfig& config, ConsoleSink console);
+
+  // Runs until the guest exits, the total instruction count reaches max_insns, or no hart
+  // can ever run again.
+  RunOutcome run(std::optional<u64> max_insns, const core::TraceSink* trace = nullptr);
+
+  u64 icount() const;
+  // XXH3-64 over all architectural state, device state and RAM.
+  u64 digest() const;
+  // Words of [begin_signature, end_signature) as riscv-arch-test expects them (one 32-bit hex per line).
+  Result<std::string> signature() const;
+
+  core::AddressSpace& bus() { return bus_; }
+  core::Hart& hart(unsigned k) { return *harts_[k]; }
+  unsigned hart_count() const { return static_cast<unsigned>(harts_.size()); }
+  const std::vector<uint8_t>& device_tree() const { return fdt_; }
+  u64 fdt_address() const { return fdt_addr_; }
+
+ private:
+  explicit VirtMachine(const VirtConfig& config, ConsoleSink console);
+  Status build();
+  Status load_images();
+  void write_reset_rom(u64 start, u64 fw_dynamic_next);
+
+  VirtConfig config_;
+  ConsoleSink console_;
+  core::AddressSpace bus_;
+  core::VirtualClock clock_;
+  core::CodeCache code_;
+  std::vector<std::unique_ptr<core::Hart>> harts_;
+  devices::PowerRequest power_;
+  std::unique_ptr<devices::Uart16550> uart_;
+  std::unique_ptr<devices::AclintMswi> mswi_;
+  std::unique_ptr<devices::AclintMtimer> mtimer_;
+  std::unique_ptr<devices::SifiveTest> test_;
+  std::unique_ptr<devices::Htif> htif_;
+  std::optional<ElfImage> kernel_elf_;
+  std::vector<uint8_t> fdt_;
+  u64 fdt_addr_ = 0;
+};
+
+}  // namespace lockstep::machines::virt

@@ -1,0 +1,40 @@
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "tools/commands.h"
+
+namespace {
+
+using lockstep::tools::Command;
+
+constexpr Command kCommands[] = {
+    {"run", "run a guest on a deterministic RISC-V virt machine", lockstep::tools::run_main},
+};
+
+void usage(std::FILE* out) {
+  fmt::print(out,
+             "lockstep: a deterministic RISC-V system emulator for testing VM migration\n\n"
+             "usage: lockstep <command> [options]\n\ncommands:\n");
+  for (const Command& c : kCommands) fmt::print(out, "  {:<8} {}\n", c.name, c.summary);
+  fmt::print(out, "\n'lockstep <command> --help' describes a command's options.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 1;
+  }
+  const std::string_view name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(stdout);
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (c.name == name) return c.main(argc - 1, argv + 1);
+  }
+  fmt::print(stderr, "lockstep: unknown command '{}' (try 'lockstep --help')\n", name);
+  return 1;
+}

@@ -1,0 +1,165 @@
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <set>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "machines/virt/virt_machine.h"
+#include "tools/commands.h"
+#include "tools/qemu_style_args.h"
+#include "tools/size_option.h"
+
+namespace lockstep::tools {
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitInsnLimit = 3;
+constexpr int kExitDeadlock = 4;
+
+void console_byte(uint8_t c) {
+  // Unbuffered, so output interleaves correctly with anything else the process prints.
+  while (::write(STDOUT_FILENO, &c, 1) < 0 && errno == EINTR) {
+  }
+}
+
+bool write_file_atomically(const std::string& path, const std::string& text, std::string& error) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      error = fmt::format("could not write '{}'", tmp);
+      return false;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = fmt::format("could not rename '{}' to '{}': {}", tmp, path, std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int run_main(int argc, char** argv) {
+  CLI::App app{
+      "Run a guest on lockstep's deterministic RISC-V virt machine.\n"
+      "Options spelled as in QEMU mean the same thing: lockstep run -M virt -m 256M -bios none -kernel guest.elf\n"
+      "Console output goes to stdout. The exit code is the guest's (sifive_test or HTIF), 3 when --max-insns\n"
+      "stopped the run, 4 when every hart waits for an interrupt that cannot come, 1 on errors.",
+      "lockstep run"};
+  app.get_formatter()->column_width(34);
+
+  std::string machine = "virt";
+  std::string memory = "128M";
+  std::string smp = "1";
+  machines::virt::VirtConfig config;
+  std::optional<uint64_t> max_insns;
+  bool digest = false, trace = false;
+  std::string jit = "auto";
+  std::string signature_path;
+
+  app.add_option("-M,--machine", machine, "machine type: virt (the newest version)")->capture_default_str();
+  app.add_option("-m,--memory", memory, "guest RAM size, QEMU spelling: 256M, 1G, 512 (MiB)")->capture_default_str();
+  app.add_option("--smp", smp, "number of harts, 1 to 8 (QEMU: -smp N or -smp cpus=N)")->capture_default_str();
+  app.add_option("--bios", config.bios,
+                 "firmware: none, a file (ELF or raw, loaded at 0x80000000), or default (Debian's OpenSBI)")
+      ->capture_default_str();
+  app.add_option("--kernel", config.kernel,
+                 "kernel: an ELF (loaded at its addresses; with -bios none it starts at its entry in M-mode) "
+                 "or a raw image (loaded after the firmware, 2 MiB aligned)");
+  app.add_option("--append", config.append, "kernel command line (device tree /chosen/bootargs)");
+  app.add_option("--max-insns", max_insns, "stop after N instructions (exit code 3)");
+  app.add_flag("--digest", digest, "at exit, print 'digest <icount> <xxh3-64>' of all machine state to stderr");
+  app.add_option("--jit", jit, "execution engine: off (interpreter), on, auto")
+      ->check(CLI::IsMember({"off", "on", "auto"}))
+      ->capture_default_str();
+  app.add_flag("--trace", trace, "trace every instruction to stderr: icount, privilege, pc, bits, disassembly");
+  app.add_flag("--htif", config.htif, "require HTIF (tohost/fromhost) even if the ELF has no tohost symbol");
+  app.add_option("--signature", signature_path,
+                 "at exit, write [begin_signature, end_signature) as riscv-arch-test expects it");
+
+  std::vector<std::string> args = qemu_style_args(argc, argv);
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  try {
+    app.parse(static_cast<int>(cargs.size()), cargs.data());
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "lockstep run: {}\n", e.what());
+    return kExitError;
+  }
+
+  if (machine == "help" || machine == "?") {
+    fmt::print("Supported machines:\nvirt                 RISC-V VirtIO board (QEMU's riscv virt memory map)\n");
+    return 0;
+  }
+  if (machine != "virt") {
+    fmt::print(stderr, "lockstep run: unsupported machine type '{}' (use -M help for a list)\n", machine);
+    return kExitError;
+  }
+  auto ram = parse_memory_size(memory);
+  if (!ram) {
+    fmt::print(stderr, "lockstep run: {}\n", ram.error().message);
+    return kExitError;
+  }
+  config.ram_size = ram.value();
+  const std::string smp_value = smp.rfind("cpus=", 0) == 0 ? smp.substr(5) : smp;
+  try {
+    size_t used = 0;
+    const unsigned long n = std::stoul(smp_value, &used);
+    if (used != smp_value.size()) throw std::invalid_argument(smp);
+    config.smp = static_cast<unsigned>(n);
+  } catch (const std::exception&) {
+    fmt::print(stderr, "lockstep run: invalid -smp '{}'\n", smp);
+    return kExitError;
+  }
+  if (jit == "on") {
+    fmt::print(stderr, "lockstep run: --jit=on: the JIT is not built yet; use --jit=off or --jit=auto (interpreter)\n");
+    return kExitError;
+  }
+  if (config.kernel.empty() && config.bios == "none") {
+    fmt::print(stderr, "lockstep run: nothing to run: give -kernel, or -bios with a firmware\n");
+    return kExitError;
+  }
+
+  auto created = machines::virt::VirtMachine::create(config, console_byte);
+  if (!created) {
+    fmt::print(stderr, "lockstep run: {}\n", created.error().message);
+    return kExitError;
+  }
+  machines::virt::VirtMachine& vm = *created.value();
+  core::TraceSink sink{trace ? stderr : nullptr};
+  const auto outcome = vm.run(max_insns, trace ? &sink : nullptr);
+
+  int code = outcome.exit_code;
+  if (outcome.kind == machines::virt::RunOutcome::InsnLimit) {
+    fmt::print(stderr, "lockstep: stopped after {} instructions (--max-insns)\n", vm.icount());
+    code = kExitInsnLimit;
+  } else if (outcome.kind == machines::virt::RunOutcome::Deadlock) {
+    fmt::print(stderr, "lockstep: every hart waits for an interrupt and none can arrive (no timer armed); stopped at icount {}\n",
+               vm.icount());
+    code = kExitDeadlock;
+  }
+  if (!signature_path.empty()) {
+    auto sig = vm.signature();
+    std::string error;
+    if (!sig) {
+      fmt::print(stderr, "lockstep run: {}\n", sig.error().message);
+      code = kExitError;
+    } else if (!write_file_atomically(signature_path, sig.value(), error)) {
+      fmt::print(stderr, "lockstep run: {}\n", error);
+      code = kExitError;
+    }
+  }
+  if (digest) fmt::print(stderr, "digest {} {:016x}\n", vm.icount(), vm.digest());
+  return code;
+}
+
+}  // namespace lockstep::tools
