@@ -34,14 +34,16 @@ inline Flow sc(Hart& h, const Insn& i) {
     return Flow::Next;
   }
   if (va & (sizeof(T) - 1)) return raise(h, Exc::LoadMisaligned, va);
+  // QEMU's SC is a compare-and-swap of the access width against LR's value, and rd is whether
+  // the old memory value, sign-extended, differs from LR's full value: an lr.d/sc.w pair can
+  // store and still report failure (measured on QEMU 7.2).
   u64 current;
   if (!amo_load(h, va, sizeof(T), current)) return Flow::Trap;
-  if (static_cast<u64>(static_cast<i64>(static_cast<std::make_signed_t<T>>(current))) != r.value) {
-    h.set_x(i.rd, 1);
-    return Flow::Next;
+  const T old = static_cast<T>(current);
+  if (old == static_cast<T>(r.value)) {
+    if (!store<T>(h, va, static_cast<T>(h.x[i.rs2]))) return Flow::Trap;
   }
-  if (!store<T>(h, va, static_cast<T>(h.x[i.rs2]))) return Flow::Trap;
-  h.set_x(i.rd, 0);
+  h.set_x(i.rd, static_cast<u64>(static_cast<i64>(static_cast<std::make_signed_t<T>>(old))) != r.value ? 1 : 0);
   return Flow::Next;
 }
 

@@ -1,0 +1,235 @@
+#pragma once
+#include <bit>
+#include <type_traits>
+
+#include "core/fpu/format.h"
+#include "core/fpu/host.h"
+#include "core/fpu/soft.h"
+
+// RISC-V F/D operations on raw bit patterns: result bits in, result bits out, flags accrued into
+// fl. rm is a resolved rounding mode (0..4). Bit-exact with QEMU 7.2's riscv softfloat setup:
+// default-NaN mode (every NaN result is canonical), tininess after rounding, NV for inf * 0 in a
+// fused multiply-add whatever the addend.
+//
+// add/sub/mul/div/sqrt/fma and double-to-single run on the host FPU in RNE/RTZ/RDN/RUP. RMM first
+// runs in RNE: an exact result is the same in every mode; an inexact one is redone in software
+// with ties away (sqrt never lands on a tie, so its RNE result is already the RMM result).
+// Integer conversions, comparisons, min/max and classification are integer code.
+namespace lockstep::core::fpu {
+
+namespace detail {
+template <class F> using HostT = typename F::Host;
+template <class F> inline HostT<F> to_host(typename F::U x) { return std::bit_cast<HostT<F>>(x); }
+template <class F> inline typename F::U from_host(HostT<F> x) { return std::bit_cast<typename F::U>(x); }
+
+// Host result -> guest result: canonical NaN, flags accrued.
+template <class F>
+inline typename F::U finish(HostT<F> r, u32 mx, u32& fl) {
+  fl |= host::fflags_of(mx);
+  const typename F::U bits = from_host<F>(r);
+  return is_nan<F>(bits) ? F::kCanonNaN : bits;
+}
+
+enum class Arith { Add, Sub, Mul, Div };
+
+template <class F, Arith Op>
+inline typename F::U arith(typename F::U a, typename F::U b, unsigned rm, u32& fl) {
+  const unsigned hrm = rm == kRMM ? kRNE : rm;
+  u32 mx;
+  HostT<F> r;
+  const HostT<F> x = to_host<F>(a), y = to_host<F>(b);
+  if constexpr (std::is_same_v<F, F32>) {
+    if constexpr (Op == Arith::Add) r = host::add_s(x, y, hrm, mx);
+    if constexpr (Op == Arith::Sub) r = host::sub_s(x, y, hrm, mx);
+    if constexpr (Op == Arith::Mul) r = host::mul_s(x, y, hrm, mx);
+    if constexpr (Op == Arith::Div) r = host::div_s(x, y, hrm, mx);
+  } else {
+    if constexpr (Op == Arith::Add) r = host::add_d(x, y, hrm, mx);
+    if constexpr (Op == Arith::Sub) r = host::sub_d(x, y, hrm, mx);
+    if constexpr (Op == Arith::Mul) r = host::mul_d(x, y, hrm, mx);
+    if constexpr (Op == Arith::Div) r = host::div_d(x, y, hrm, mx);
+  }
+  if (rm == kRMM && (mx & 0x20)) [[unlikely]] {  // PE: inexact, so the tie rule may matter
+    if constexpr (Op == Arith::Add) return soft::add<F>(a, b, kRMM, fl);
+    if constexpr (Op == Arith::Sub) return soft::add<F>(a, b ^ F::kSign, kRMM, fl);
+    if constexpr (Op == Arith::Mul) return soft::mul<F>(a, b, kRMM, fl);
+    if constexpr (Op == Arith::Div) return soft::div<F>(a, b, kRMM, fl);
+  }
+  return finish<F>(r, mx, fl);
+}
+}  // namespace detail
+
+template <class F> inline typename F::U add(typename F::U a, typename F::U b, unsigned rm, u32& fl) {
+  return detail::arith<F, detail::Arith::Add>(a, b, rm, fl);
+}
+template <class F> inline typename F::U sub(typename F::U a, typename F::U b, unsigned rm, u32& fl) {
+  return detail::arith<F, detail::Arith::Sub>(a, b, rm, fl);
+}
+template <class F> inline typename F::U mul(typename F::U a, typename F::U b, unsigned rm, u32& fl) {
+  return detail::arith<F, detail::Arith::Mul>(a, b, rm, fl);
+}
+template <class F> inline typename F::U div(typename F::U a, typename F::U b, unsigned rm, u32& fl) {
+  return detail::arith<F, detail::Arith::Div>(a, b, rm, fl);
+}
+
+template <class F>
+inline typename F::U sqrt(typename F::U a, unsigned rm, u32& fl) {
+  // A square root is never a tie (nor subnormal), so RMM rounds like RNE.
+  const unsigned hrm = rm == kRMM ? kRNE : rm;
+  u32 mx;
+  detail::HostT<F> r;
+  if constexpr (std::is_same_v<F, F32>) {
+    r = host::sqrt_s(detail::to_host<F>(a), hrm, mx);
+  } else {
+    r = host::sqrt_d(detail::to_host<F>(a), hrm, mx);
+  }
+  return detail::finish<F>(r, mx, fl);
+}
+
+// a * b + c, one rounding. fmsub/fnmsub/fnmadd negate operands before calling.
+template <class F>
+inline typename F::U fma(typename F::U a, typename F::U b, typename F::U c, unsigned rm, u32& fl) {
+  if (rm == kRMM || !host::kHasFma) [[unlikely]] {
+    if (rm == kRMM && host::kHasFma) {
+      u32 mx;
+      detail::HostT<F> r;
+      if constexpr (std::is_same_v<F, F32>) {
+        r = host::fma_s(detail::to_host<F>(a), detail::to_host<F>(b), detail::to_host<F>(c), kRNE, mx);
+      } else {
+        r = host::fma_d(detail::to_host<F>(a), detail::to_host<F>(b), detail::to_host<F>(c), kRNE, mx);
+      }
+      if (!(mx & 0x20) && !is_nan<F>(detail::from_host<F>(r))) return detail::finish<F>(r, mx, fl);
+    }
+    return soft::fma<F>(a, b, c, rm, fl);
+  }
+  u32 mx;
+  detail::HostT<F> r;
+  if constexpr (std::is_same_v<F, F32>) {
+    r = host::fma_s(detail::to_host<F>(a), detail::to_host<F>(b), detail::to_host<F>(c), rm, mx);
+  } else {
+    r = host::fma_d(detail::to_host<F>(a), detail::to_host<F>(b), detail::to_host<F>(c), rm, mx);
+  }
+  if (is_nan<F>(detail::from_host<F>(r))) [[unlikely]] {
+    // x86 does not signal invalid for inf * 0 + qNaN; RISC-V does. Decide NaN flags in software.
+    return soft::fma<F>(a, b, c, rm, fl);
+  }
+  return detail::finish<F>(r, mx, fl);
+}
+
+// Double to single, rounding.
+inline u32 narrow(u64 a, unsigned rm, u32& fl) {
+  if (rm == kRMM) [[unlikely]] return soft::convert<F32, F64>(a, rm, fl);
+  u32 mx;
+  const float r = host::cvt_d_to_s(std::bit_cast<double>(a), rm, mx);
+  return detail::finish<F32>(r, mx, fl);
+}
+
+// Single to double: exact; only a signaling NaN signals.
+inline u64 widen(u32 a, u32& fl) {
+  if (is_nan<F32>(a)) {
+    if (is_snan<F32>(a)) fl |= kNV;
+    return F64::kCanonNaN;
+  }
+  const u64 s = static_cast<u64>(a & F32::kSign) << 32;
+  if ((a & ~F32::kSign) == 0) return s;
+  if (is_inf<F32>(a)) return s | F64::kInf;
+  const soft::Unpacked x = soft::unpack<F32>(a);  // exact: every single is a normal double
+  return s | (static_cast<u64>(x.e + F64::kBias) << 52) | ((x.m << (52 - 23)) & F64::kFracMask);
+}
+
+// Integer -> float. The source is the integer's value as (negative, magnitude).
+template <class F> inline typename F::U from_i32(u64 x, unsigned rm, u32& fl) {
+  const i32 v = static_cast<i32>(x);
+  return soft::from_int<F>(v < 0, v < 0 ? 0 - static_cast<u64>(static_cast<i64>(v)) : static_cast<u64>(v), rm, fl);
+}
+template <class F> inline typename F::U from_u32(u64 x, unsigned rm, u32& fl) {
+  return soft::from_int<F>(false, static_cast<u32>(x), rm, fl);
+}
+template <class F> inline typename F::U from_i64(u64 x, unsigned rm, u32& fl) {
+  const bool neg = static_cast<i64>(x) < 0;
+  return soft::from_int<F>(neg, neg ? 0 - x : x, rm, fl);
+}
+template <class F> inline typename F::U from_u64(u64 x, unsigned rm, u32& fl) {
+  return soft::from_int<F>(false, x, rm, fl);
+}
+
+// Float -> integer, saturating; 32-bit results are sign-extended to 64 bits (wu included).
+inline u64 sext32(u64 v) { return static_cast<u64>(static_cast<i64>(static_cast<i32>(v))); }
+template <class F> inline u64 to_i32(typename F::U a, unsigned rm, u32& fl) {
+  return sext32(soft::to_int<F, true, 32>(a, rm, fl));
+}
+template <class F> inline u64 to_u32(typename F::U a, unsigned rm, u32& fl) {
+  return sext32(soft::to_int<F, false, 32>(a, rm, fl));
+}
+template <class F> inline u64 to_i64(typename F::U a, unsigned rm, u32& fl) {
+  return soft::to_int<F, true, 64>(a, rm, fl);
+}
+template <class F> inline u64 to_u64(typename F::U a, unsigned rm, u32& fl) {
+  return soft::to_int<F, false, 64>(a, rm, fl);
+}
+
+// Comparisons. feq is quiet (NV only for a signaling NaN); flt/fle signal on any NaN.
+namespace detail {
+// a < b for non-NaN values, with -0 == +0.
+template <class F> inline bool less(typename F::U a, typename F::U b) {
+  const bool sa = sign_of<F>(a), sb = sign_of<F>(b);
+  if (sa != sb) return sa && ((a | b) & ~F::kSign) != 0;
+  return sa ? a > b : a < b;
+}
+}  // namespace detail
+
+template <class F> inline u64 feq(typename F::U a, typename F::U b, u32& fl) {
+  if (is_nan<F>(a) || is_nan<F>(b)) {
+    if (is_snan<F>(a) || is_snan<F>(b)) fl |= kNV;
+    return 0;
+  }
+  return a == b || ((a | b) & ~F::kSign) == 0;
+}
+template <class F> inline u64 flt(typename F::U a, typename F::U b, u32& fl) {
+  if (is_nan<F>(a) || is_nan<F>(b)) {
+    fl |= kNV;
+    return 0;
+  }
+  return detail::less<F>(a, b);
+}
+template <class F> inline u64 fle(typename F::U a, typename F::U b, u32& fl) {
+  if (is_nan<F>(a) || is_nan<F>(b)) {
+    fl |= kNV;
+    return 0;
+  }
+  return !detail::less<F>(b, a);
+}
+
+// IEEE 754-2019 minimumNumber / maximumNumber, -0 < +0: one NaN gives the other operand, two
+// give the canonical NaN; a signaling NaN signals NV.
+template <class F, bool Max>
+inline typename F::U minmax(typename F::U a, typename F::U b, u32& fl) {
+  const bool na = is_nan<F>(a), nb = is_nan<F>(b);
+  if (na || nb) [[unlikely]] {
+    if (is_snan<F>(a) || is_snan<F>(b)) fl |= kNV;
+    if (na && nb) return F::kCanonNaN;
+    return na ? b : a;
+  }
+  // Total order on non-NaN values, -0 below +0.
+  const bool sa = sign_of<F>(a), sb = sign_of<F>(b);
+  const bool a_lt_b = sa != sb ? sa : (sa ? a > b : a < b);
+  return a_lt_b != Max ? a : b;
+}
+template <class F> inline typename F::U fmin(typename F::U a, typename F::U b, u32& fl) {
+  return minmax<F, false>(a, b, fl);
+}
+template <class F> inline typename F::U fmax(typename F::U a, typename F::U b, u32& fl) {
+  return minmax<F, true>(a, b, fl);
+}
+
+// fclass: one of ten bits.
+template <class F> inline u64 fclass(typename F::U a) {
+  const bool s = sign_of<F>(a);
+  if (is_inf<F>(a)) return s ? 1u << 0 : 1u << 7;
+  if (is_nan<F>(a)) return is_snan<F>(a) ? 1u << 8 : 1u << 9;
+  if (is_zero<F>(a)) return s ? 1u << 3 : 1u << 4;
+  if (is_subnormal<F>(a)) return s ? 1u << 2 : 1u << 5;
+  return s ? 1u << 1 : 1u << 6;
+}
+
+}  // namespace lockstep::core::fpu
