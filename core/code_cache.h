@@ -27,7 +27,9 @@ class CodeCache {
   Block* insert(std::unique_ptr<Block> block);
   void invalidate_all();
   void flush_jump_cache();
-  void release_retired() { retired_.clear(); }
+  void release_retired() {
+    if (!retired_.empty()) retired_.clear();
+  }
 
   struct JumpEntry {
     u64 vpc = ~u64{0};

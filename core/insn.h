@@ -25,6 +25,7 @@ struct Insn {
   u8 len = 4;
   u8 rm = 0;      // rounding-mode field (F/D), aq/rl bits (A: bit1 = aq, bit0 = rl)
   u16 row = 0;    // index of the decode-table row (disassembly, tracing, statistics)
+  u16 handler = 0;  // the interpreter's threaded-code handler for fn (0 = call fn indirectly)
 };
 
 inline Flow raise(Hart& h, Exc cause, u64 tval) {

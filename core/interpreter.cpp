@@ -8,9 +8,27 @@
 #include "core/decode/table.h"
 #include "core/interrupts.h"
 #include "core/mmu.h"
+#include "core/semantics/all.h"
 
 namespace lockstep::core {
 namespace {
+
+// Handler numbers: 0 calls Insn::fn; 1.. are the functions of LOCKSTEP_FOR_EACH_SEMANTICS,
+// each inlined into its own threaded-code handler.
+enum HandlerId : u16 {
+  kHandlerIndirect = 0,
+#define LOCKSTEP_HANDLER_ID(name) kHandler_##name,
+  LOCKSTEP_FOR_EACH_SEMANTICS(LOCKSTEP_HANDLER_ID)
+#undef LOCKSTEP_HANDLER_ID
+};
+
+u16 handler_for(SemFn fn) {
+#define LOCKSTEP_HANDLER_MATCH(name) \
+  if (fn == &sem::name) return kHandler_##name;
+  LOCKSTEP_FOR_EACH_SEMANTICS(LOCKSTEP_HANDLER_MATCH)
+#undef LOCKSTEP_HANDLER_MATCH
+  return kHandlerIndirect;
+}
 
 bool ends_block(const Insn& i) { return i.row == 0xffff || decode::ends_block(decode::row(i.row)); }
 
@@ -61,6 +79,7 @@ Block* build_block(Hart& h, u64 pa, const u8* host_page, RamBlock& ram) {
     } else {
       decode::decode16(low, insn);
     }
+    insn.handler = handler_for(insn.fn);
     block->insns.push_back(insn);
     offset += insn.len;
     if (ends_block(insn)) break;
@@ -108,6 +127,71 @@ void trace_line(const TraceSink& t, const Hart& h, const Insn& i) {
              i.len * 2, decode::disassemble(i, h.pc));
 }
 
+void after_trap_or_jump(Hart& h, Flow f) {
+  if (f == Flow::Trap) {
+    if (h.trap.counted) ++h.icount;
+    enter_trap(h, h.trap.cause, h.trap.tval);
+    return;
+  }
+  ++h.icount;  // Jump or Sync: retired, pc already set
+  if (h.waiting_for_interrupt && h.clock) h.clock->offset_ns += qemu_tb_tail_after(h) * h.clock->ns_per_insn;
+}
+
+// Runs up to n instructions of a block with threaded dispatch: each handler is a semantics
+// function inlined, followed by the jump to the next instruction's handler. h.icount and h.pc
+// stay exact at every instruction (CSR reads and device accesses see them).
+void execute(Hart& h, const Insn* i, u64 n) {
+  static void* const kLabels[] = {
+      &&handler_indirect,
+#define LOCKSTEP_HANDLER_LABEL(name) &&handler_##name,
+      LOCKSTEP_FOR_EACH_SEMANTICS(LOCKSTEP_HANDLER_LABEL)
+#undef LOCKSTEP_HANDLER_LABEL
+  };
+  const Insn* const end = i + n;
+  // pc and icount live in registers and are stored (never read back) after each instruction:
+  // a read-modify-write of h.pc/h.icount per instruction would chain every guest instruction
+  // through store-to-load forwarding. Instructions returning Flow::Next do not change either.
+  u64 pc = h.pc;
+  u64 icount = h.icount;
+  Flow f;
+  goto *kLabels[i->handler];
+
+#define LOCKSTEP_NEXT_OR_LEAVE(call)                                  \
+  f = (call);                                                         \
+  if (__builtin_expect(f != Flow::Next, 0)) goto leave;               \
+  pc += i->len;                                                       \
+  h.pc = pc;                                                          \
+  h.icount = ++icount;                                                \
+  if (__builtin_expect(++i == end || h.stop_block, 0)) return;        \
+  goto *kLabels[i->handler];
+
+handler_indirect:
+  LOCKSTEP_NEXT_OR_LEAVE(i->fn(h, *i))
+#define LOCKSTEP_HANDLER_BODY(name) \
+  handler_##name:                   \
+  LOCKSTEP_NEXT_OR_LEAVE(sem::name(h, *i))
+  LOCKSTEP_FOR_EACH_SEMANTICS(LOCKSTEP_HANDLER_BODY)
+#undef LOCKSTEP_HANDLER_BODY
+#undef LOCKSTEP_NEXT_OR_LEAVE
+
+leave:
+  after_trap_or_jump(h, f);
+}
+
+void execute_traced(Hart& h, const Insn* insns, u64 n, const TraceSink& trace) {
+  for (const Insn* i = insns; i != insns + n; ++i) {
+    trace_line(trace, h, *i);
+    const Flow f = i->fn(h, *i);
+    if (f != Flow::Next) {
+      after_trap_or_jump(h, f);
+      return;
+    }
+    h.pc += i->len;
+    ++h.icount;
+    if (h.stop_block) return;
+  }
+}
+
 template <bool kTraced>
 StopReason run(Hart& h, u64 end, const TraceSink* trace) {
   CodeCache& cache = *h.code;
@@ -117,7 +201,9 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
       if (!(h.csr.mip & h.csr.mie)) return StopReason::Waiting;
       h.waiting_for_interrupt = false;
     }
-    if (const u64 irq = pending_interrupt(h)) enter_trap(h, irq, 0);
+    if (h.csr.mip & h.csr.mie) {
+      if (const u64 irq = pending_interrupt(h)) enter_trap(h, irq, 0);
+    }
 
     h.stop_block = false;
     Block* block = nullptr;
@@ -156,24 +242,10 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
     const Insn* insns = block->insns.data();
     u64 n = block->insns.size();
     if (n > end - h.icount) n = end - h.icount;
-    // h.icount stays exact at every instruction: CSR reads and device accesses see it.
-    for (const Insn* i = insns; i != insns + n; ++i) {
-      if constexpr (kTraced) trace_line(*trace, h, *i);
-      const Flow f = i->fn(h, *i);
-      if (f == Flow::Next) {
-        h.pc += i->len;
-        ++h.icount;
-        if (h.stop_block) break;
-        continue;
-      }
-      if (f == Flow::Trap) {
-        if (h.trap.counted) ++h.icount;
-        enter_trap(h, h.trap.cause, h.trap.tval);
-        break;
-      }
-      ++h.icount;  // Jump or Sync: retired, pc already set
-      if (h.waiting_for_interrupt && h.clock) h.clock->offset_ns += qemu_tb_tail_after(h) * h.clock->ns_per_insn;
-      break;
+    if constexpr (kTraced) {
+      execute_traced(h, insns, n, *trace);
+    } else {
+      execute(h, insns, n);
     }
     if (h.stop_block) return StopReason::Request;
   }
