@@ -12,5 +12,6 @@ struct Command {
 };
 
 int run_main(int argc, char** argv);
+int bench_main(int argc, char** argv);
 
 }  // namespace lockstep::tools

@@ -1,0 +1,141 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "tools/commands.h"
+#include "tools/host_process.h"
+
+namespace lockstep::tools {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kQemuBase[] = {"-M", "virt", "-m", "256M",
+                                     "-cpu", "rv64,h=false,zba=false,zbb=false,zbc=false,zbs=false,sstc=false",
+                                     "-bios", "none", "-display", "none", "-serial", "stdio", "-monitor", "none"};
+
+struct Engine {
+  std::string name;
+  std::vector<std::string> argv;  // without the workload path
+};
+
+struct Measurement {
+  double best_seconds = std::numeric_limits<double>::infinity();
+  std::string output;
+  bool ok = true;
+  std::string problem;
+};
+
+// The retired-instruction count the guest prints last ("minstret=N").
+std::optional<uint64_t> guest_instructions(const std::string& output) {
+  const auto pos = output.rfind("minstret=");
+  if (pos == std::string::npos) return std::nullopt;
+  return std::strtoull(output.c_str() + pos + 9, nullptr, 10);
+}
+
+fs::path self_path() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path("lockstep") : p;
+}
+
+}  // namespace
+
+int bench_main(int argc, char** argv) {
+  CLI::App app{
+      "Benchmark lockstep side by side with QEMU (Debian's qemu-system-riscv64) in the same run.\n"
+      "Each workload runs on lockstep, on QEMU with -icount shift=0,sleep=off (deterministic, the mark to beat)\n"
+      "and on plain QEMU; whole-process wall time, best of --runs. MIPS use the instruction count the guest\n"
+      "prints last (minstret=N). Ratios are lockstep's speed over QEMU's: > 1 means lockstep is faster.",
+      "lockstep bench"};
+  std::vector<std::string> workloads;
+  int runs = 3;
+  int timeout = 600;
+  std::string qemu = "qemu-system-riscv64";
+  std::string jit = "off";
+  app.add_option("--workload", workloads, "guest ELF to run (repeatable); default: the built bench workloads");
+  app.add_option("--runs", runs, "runs per engine; the best time counts")->capture_default_str()->check(CLI::Range(1, 100));
+  app.add_option("--timeout", timeout, "seconds before a run is killed")->capture_default_str();
+  app.add_option("--qemu", qemu, "QEMU binary")->capture_default_str();
+  app.add_option("--jit", jit, "lockstep's engine: off, on, auto")->check(CLI::IsMember({"off", "on", "auto"}))->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "lockstep bench: {}\n", e.what());
+    return 1;
+  }
+
+  if (workloads.empty()) {
+    const fs::path dir = self_path().parent_path().parent_path() / "tests" / "guests" / "bench";
+    for (const char* name : {"int_workload.elf", "fp_workload.elf"}) {
+      if (fs::exists(dir / name)) workloads.push_back((dir / name).string());
+    }
+    if (workloads.empty()) {
+      fmt::print(stderr, "lockstep bench: no workloads found in {} (build the project, or pass --workload)\n", dir.string());
+      return 1;
+    }
+  }
+
+  std::vector<Engine> engines;
+  engines.push_back({fmt::format("lockstep --jit={}", jit),
+                     {self_path().string(), "run", "-M", "virt", "-m", "256M", "-bios", "none", "--jit=" + jit, "-kernel"}});
+  Engine qemu_icount{"qemu -icount shift=0", {qemu}};
+  Engine qemu_plain{"qemu", {qemu}};
+  for (const char* a : kQemuBase) {
+    qemu_icount.argv.push_back(a);
+    qemu_plain.argv.push_back(a);
+  }
+  qemu_icount.argv.insert(qemu_icount.argv.end(), {"-icount", "shift=0,sleep=off", "-kernel"});
+  qemu_plain.argv.push_back("-kernel");
+  engines.push_back(qemu_icount);
+  engines.push_back(qemu_plain);
+
+  int status = 0;
+  fmt::print("{:<18} {:<24} {:>10} {:>9} {:>14}  {}\n", "workload", "engine", "best s", "MIPS", "vs qemu-icount", "check");
+  for (const std::string& w : workloads) {
+    std::vector<Measurement> results(engines.size());
+    // Interleave engines run by run so that a noisy moment on the machine hits all of them.
+    for (int r = 0; r < runs; ++r) {
+      for (size_t e = 0; e < engines.size(); ++e) {
+        std::vector<std::string> cmd = engines[e].argv;
+        cmd.push_back(w);
+        const ProcessResult p = run_process(cmd, timeout);
+        Measurement& m = results[e];
+        if (p.spawn_failed || p.timed_out || p.signal || p.exit_code != 0) {
+          m.ok = false;
+          m.problem = p.spawn_failed ? "could not start" : p.timed_out ? "timed out" : fmt::format("exit {}", p.exit_code);
+          continue;
+        }
+        m.best_seconds = std::min(m.best_seconds, p.seconds);
+        m.output = p.out;
+      }
+    }
+    const auto insns = guest_instructions(results[1].output);
+    const double reference = results[1].ok ? results[1].best_seconds : 0;
+    for (size_t e = 0; e < engines.size(); ++e) {
+      const Measurement& m = results[e];
+      const std::string name = fs::path(w).filename().string();
+      if (!m.ok) {
+        fmt::print("{:<18} {:<24} {:>10} {:>9} {:>14}  {}\n", name, engines[e].name, "-", "-", "-", m.problem);
+        status = 1;
+        continue;
+      }
+      const double mips = insns ? static_cast<double>(*insns) / m.best_seconds / 1e6 : 0;
+      const std::string check = e == 0 ? (m.output == results[1].output ? "same output as qemu -icount" : "OUTPUT DIFFERS") : "";
+      if (e == 0 && m.output != results[1].output) status = 1;
+      fmt::print("{:<18} {:<24} {:>10.3f} {:>9.1f} {:>13.2f}x  {}\n", name, engines[e].name, m.best_seconds, mips,
+                 reference > 0 ? reference / m.best_seconds : 0.0, check);
+    }
+  }
+  return status;
+}
+
+}  // namespace lockstep::tools
