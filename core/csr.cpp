@@ -67,8 +67,32 @@ u64 read_mstatus(const Hart& h) {
   return v;
 }
 
-u64 read_minstret(const Hart& h) { return clock_now(h) - h.csr.minstret_offset; }
-u64 read_mcycle(const Hart& h) { return clock_now(h) - h.csr.mcycle_offset; }
+constexpr u64 kInhibitCY = 1, kInhibitIR = 4;
+
+u64 read_minstret(const Hart& h) {
+  return (h.csr.mcountinhibit & kInhibitIR) ? h.csr.minstret_frozen : clock_now(h) - h.csr.minstret_offset;
+}
+u64 read_mcycle(const Hart& h) {
+  return (h.csr.mcountinhibit & kInhibitCY) ? h.csr.mcycle_frozen : clock_now(h) - h.csr.mcycle_offset;
+}
+
+namespace {
+// Freezes or resumes the counters whose inhibit bit changes; a resumed counter goes on from
+// the value it held.
+void write_mcountinhibit(Hart& h, u64 v) {
+  const u64 old = h.csr.mcountinhibit;
+  const u64 now = clock_now(h);
+  auto update = [&](u64 bit, u64& frozen, u64& offset, u64 current) {
+    if (!(old & bit) && (v & bit)) frozen = current;
+    if ((old & bit) && !(v & bit)) offset = now - frozen;
+  };
+  update(kInhibitIR, h.csr.minstret_frozen, h.csr.minstret_offset, read_minstret(h));
+  update(kInhibitCY, h.csr.mcycle_frozen, h.csr.mcycle_offset, read_mcycle(h));
+  h.csr.mcountinhibit = v;
+}
+
+constexpr unsigned kHpmCounters = 16;  // mhpmcounter3..18
+}  // namespace
 
 bool csr_read(Hart& h, u16 n, u64& v) {
   if (((n >> 8) & 3) > static_cast<unsigned>(h.priv)) return false;
@@ -128,12 +152,21 @@ bool csr_read(Hart& h, u16 n, u64& v) {
     return true;
   }
   if (n >= csr::hpmcounter3 && n <= csr::hpmcounter31) {
-    if (!counter_enabled(h, n - csr::cycle)) return false;
-    v = 0;
+    const unsigned k = n - csr::hpmcounter3;
+    if (k >= kHpmCounters || !counter_enabled(h, n - csr::cycle)) return false;
+    v = h.csr.mhpmcounter[k];
     return true;
   }
-  if ((n >= csr::mhpmcounter3 && n <= csr::mhpmcounter31) || (n >= csr::mhpmevent3 && n <= csr::mhpmevent31)) {
-    v = 0;
+  if (n >= csr::mhpmcounter3 && n <= csr::mhpmcounter31) {
+    const unsigned k = n - csr::mhpmcounter3;
+    if (k >= kHpmCounters) return false;
+    v = h.csr.mhpmcounter[k];
+    return true;
+  }
+  if (n >= csr::mhpmevent3 && n <= csr::mhpmevent31) {
+    const unsigned k = n - csr::mhpmevent3;
+    if (k >= kHpmCounters) return false;
+    v = h.csr.mhpmevent[k];
     return true;
   }
   return false;
@@ -190,7 +223,7 @@ bool csr_write(Hart& h, u16 n, u64 v) {
     case csr::mtvec: h.csr.mtvec = (v & 3) >= 2 ? (h.csr.mtvec & 3) | (v & ~u64{3}) : v; return true;
     case csr::mcounteren: h.csr.mcounteren = v & 0xFFFFFFFF; return true;
     case csr::menvcfg: h.csr.menvcfg = v & 0x1; return true;
-    case csr::mcountinhibit: h.csr.mcountinhibit = v & 0xFFFFFFFD; return true;
+    case csr::mcountinhibit: write_mcountinhibit(h, v & ((u64{1} << (3 + kHpmCounters)) - 1) & ~u64{2}); return true;
     case csr::mscratch: h.csr.mscratch = v; return true;
     case csr::mepc: h.csr.mepc = v & ~u64{1}; return true;
     case csr::mcause: h.csr.mcause = v; return true;
@@ -213,7 +246,16 @@ bool csr_write(Hart& h, u16 n, u64 v) {
     if (i < 16) pmpaddr_write(h, static_cast<unsigned>(i), v);
     return true;
   }
-  if ((n >= csr::mhpmcounter3 && n <= csr::mhpmcounter31) || (n >= csr::mhpmevent3 && n <= csr::mhpmevent31)) {
+  if (n >= csr::mhpmcounter3 && n <= csr::mhpmcounter31) {
+    const unsigned k = n - csr::mhpmcounter3;
+    if (k >= kHpmCounters) return false;
+    h.csr.mhpmcounter[k] = v;
+    return true;
+  }
+  if (n >= csr::mhpmevent3 && n <= csr::mhpmevent31) {
+    const unsigned k = n - csr::mhpmevent3;
+    if (k >= kHpmCounters) return false;
+    h.csr.mhpmevent[k] = v;
     return true;
   }
   return false;

@@ -52,6 +52,11 @@ struct CsrState {
   // minstret and mcycle read QEMU's icount clock (virtual ns, see docs/qemu-icount.md)
   // minus these offsets, so writes are exact.
   u64 minstret_offset = 0, mcycle_offset = 0;
+  // Values held while mcountinhibit stops a counter (the spec's rule; QEMU 7.2's is broken).
+  u64 minstret_frozen = 0, mcycle_frozen = 0;
+  // mhpmcounter3..18 and mhpmevent3..18, as QEMU's default pmu-num=16 provides them: they hold
+  // what is written (no event is ever counted).
+  std::array<u64, 16> mhpmcounter{}, mhpmevent{};
   PmpState pmp;
 };
 

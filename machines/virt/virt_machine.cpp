@@ -70,9 +70,12 @@ void digest_hart(Digest& d, const core::Hart& h) {
   const core::CsrState& c = h.csr;
   for (u64 v : {c.mstatus, c.medeleg, c.mideleg, c.mie, c.mip, c.mtvec, c.mscratch, c.mepc, c.mcause, c.mtval,
                 c.mcounteren, c.mcountinhibit, c.menvcfg, c.stvec, c.sscratch, c.sepc, c.scause, c.stval,
-                c.scounteren, c.senvcfg, c.satp, c.mhartid, c.minstret_offset, c.mcycle_offset}) {
+                c.scounteren, c.senvcfg, c.satp, c.mhartid, c.minstret_offset, c.mcycle_offset,
+                c.minstret_frozen, c.mcycle_frozen}) {
     d.add(v);
   }
+  for (u64 v : c.mhpmcounter) d.add(v);
+  for (u64 v : c.mhpmevent) d.add(v);
   d.add(c.fflags);
   d.add(c.frm);
   for (auto v : c.pmp.cfg) d.add(v);
