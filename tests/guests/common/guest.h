@@ -71,7 +71,7 @@ static inline void skip_insn(struct trap_frame* tf) { tf->epc += insn_len(tf->ep
 void print_trap(const char* who, const struct trap_frame* tf);
 
 extern u64 boot_hartid, boot_dtb;
-extern char __heap_start[], __heap_end[], __stack_top[], __lower_stack_top[];
+extern char __heap_start[], __heap_end[], __stack_top[], __lower_stack_top[], __user_text_start[], __user_text_end[];
 
 void* memset(void* d, int c, unsigned long n);
 void* memcpy(void* d, const void* s, unsigned long n);

@@ -204,8 +204,13 @@ run_in_mode:
   slli t1, a0, MSTATUS_MPP_SHIFT
   csrs mstatus, t1
   csrw mepc, a1
-  mv a0, a2
+  /* U returns through the copy on a .utext page, S through the one in .text (S-mode
+   * cannot execute user pages under translation). */
   la ra, run_in_mode_trampoline
+  bnez a0, 1f
+  la ra, run_in_mode_trampoline_u
+1:
+  mv a0, a2
   la sp, __lower_stack_top
   mret
 
@@ -214,6 +219,15 @@ run_in_mode_trampoline:
   li a7, GUEST_ECALL_RETURN
   ecall
 1: j 1b
+
+  /* In .utext so that U-mode code on user pages can return through it. */
+  .pushsection .utext, "ax"
+  .globl run_in_mode_trampoline_u
+run_in_mode_trampoline_u:
+  li a7, GUEST_ECALL_RETURN
+  ecall
+1: j 1b
+  .popsection
 
 /* void run_in_mode_resume(long value): called from the M trap dispatcher (M-mode). */
   .globl run_in_mode_resume
