@@ -148,9 +148,8 @@ int main(void) {
   csr_write(stvec, 0x80002003ul);
   printf_("stvec after writing mode 3: %lx\n", csr_read(stvec));
   csr_write(stvec, (u64)trap_vector_s);
-  csr_write(mstatus, csr_read(mstatus) | (2ul << 11));
-  printf_("mstatus.MPP after writing 2: %lx\n", (csr_read(mstatus) >> 11) & 3);
-  csr_clear(mstatus, MSTATUS_MPP);
+  /* Not printed: mstatus.MPP after writing the reserved value 2. QEMU 7.2 (h=false)
+   * keeps the 2 instead of legalizing it. */
 
   /* 1. nothing delegated: every trap goes to M */
   printf_("-- no delegation --\n");
