@@ -93,6 +93,30 @@ bool AddressSpace::load_image(u64 pa, const u8* data, u64 len) {
   return true;
 }
 
+bool AddressSpace::dma_read(u64 pa, void* dst, u64 len) const {
+  if (len == 0) return true;
+  const RamBlock* b = find_ram(pa, len);
+  if (!b) return false;
+  std::memcpy(dst, b->host + (pa - b->base), len);
+  return true;
+}
+
+bool AddressSpace::dma_write(u64 pa, const void* src, u64 len) {
+  if (len == 0) return true;
+  RamBlock* b = find_ram(pa, len);
+  if (!b || b->read_only) return false;
+  bool code_hit = false;
+  for (u64 page = (pa - b->base) / kPageSize; page <= (pa - b->base + len - 1) / kPageSize; ++page) {
+    if (b->page_flags[page] & kPageHasCode) {
+      b->page_flags[page] &= ~kPageHasCode;
+      code_hit = true;
+    }
+  }
+  std::memcpy(b->host + (pa - b->base), src, len);
+  if (code_hit && on_code_write_) on_code_write_(on_code_write_ctx_);
+  return true;
+}
+
 void AddressSpace::add_store_watch(u64 pa, u64 len, MmioDevice* watcher) {
   watches_.push_back(MmioRegion{"watch", pa, len, watcher});
   for (u64 a = pa & ~(kPageSize - 1); a < pa + len; a += kPageSize) {

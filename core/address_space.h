@@ -63,6 +63,18 @@ class AddressSpace {
   // Copies into RAM, ignoring the read-only flag (image loading). false if not all in one RAM block.
   bool load_image(u64 pa, const u8* data, u64 len);
 
+  // Device DMA: copies between guest RAM and the host, all or nothing. false (nothing copied) if
+  // any byte of [pa, pa+len) is outside RAM or the range wraps: a hostile guest's bad address is
+  // an error for the device, never a host out-of-bounds access. Writes drop decoded code on the
+  // pages they touch (through on_code_write).
+  bool dma_read(u64 pa, void* dst, u64 len) const;
+  bool dma_write(u64 pa, const void* src, u64 len);
+  // Called when a DMA write hits a page holding decoded instructions.
+  void set_code_write_handler(void (*handler)(void*), void* ctx) {
+    on_code_write_ = handler;
+    on_code_write_ctx_ = ctx;
+  }
+
   // Stores into [pa, pa+len) of RAM land in RAM and are then reported to `watcher` (offset, size, value).
   // This is how HTIF's tohost works: it is ordinary memory that a host device watches.
   void add_store_watch(u64 pa, u64 len, MmioDevice* watcher);
@@ -72,6 +84,8 @@ class AddressSpace {
   std::vector<std::unique_ptr<RamBlock>> ram_;
   std::vector<MmioRegion> mmio_;
   std::vector<MmioRegion> watches_;
+  void (*on_code_write_)(void*) = nullptr;
+  void* on_code_write_ctx_ = nullptr;
   RamBlock* last_ram_ = nullptr;
 };
 
