@@ -1,0 +1,469 @@
+// lockstep's command line against hostile input, run as a child process (fork/exec, no shell).
+//
+// The contract (docs/DESIGN.md, "Errors are a feature"): bad input never crashes, hangs or
+// allocates without bound. It gets a non-zero exit and exactly one line on stderr, starting
+// with "lockstep" and naming what was wrong. Every child runs with a deadline, an address-space
+// limit (so an unbounded allocation fails instead of eating the host) and no core dumps.
+//
+// Test suites (one CTest test each, see CMakeLists.txt):
+//   bad-input    hostile files and options
+//   help         --help and usage
+//   determinism  the same guest twice: identical output and digest
+//   max-insns    --max-insns stops at exactly N instructions with exit code 3
+#include <elf.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Paths from CMake; an environment variable of the same name overrides each.
+std::string config(const char* name, const char* built_in) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : built_in;
+}
+std::string lockstep_bin() { return config("LOCKSTEP_BIN", LOCKSTEP_BIN); }
+std::string hello_elf() { return config("LOCKSTEP_HELLO_ELF", LOCKSTEP_HELLO_ELF); }
+
+constexpr int kTimeoutSeconds = 10;
+constexpr rlim_t kAddressSpaceLimit = rlim_t{1} << 30;  // 1 GiB: the default 128 MiB guest fits easily
+constexpr size_t kMaxCapture = 1 << 20;                 // bytes kept per stream
+
+struct Outcome {
+  int exit_code = -1;    // valid when the child exited
+  int signal = 0;        // the signal that ended it, 0 if it exited
+  bool timed_out = false;
+  std::string out, err;
+
+  std::vector<std::string> err_lines() const {
+    std::vector<std::string> lines;
+    size_t start = 0;
+    while (start < err.size()) {
+      size_t nl = err.find('\n', start);
+      if (nl == std::string::npos) nl = err.size();
+      lines.push_back(err.substr(start, nl - start));
+      start = nl + 1;
+    }
+    return lines;
+  }
+  std::string describe() const {
+    std::string s = timed_out ? "timed out (killed)" : signal ? "killed by signal " + std::to_string(signal)
+                                                              : "exit code " + std::to_string(exit_code);
+    return s + "; stderr: [" + err.substr(0, 2000) + "]";
+  }
+};
+
+// Runs lockstep with `args` (argv[1..]); stdin is /dev/null.
+Outcome run(const std::vector<std::string>& args, int timeout_seconds = kTimeoutSeconds) {
+  Outcome o;
+  int out_pipe[2], err_pipe[2];
+  REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
+  REQUIRE(::pipe2(err_pipe, O_CLOEXEC) == 0);
+  const std::string bin = lockstep_bin();
+  std::vector<std::string> argv_store = {bin};
+  argv_store.insert(argv_store.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_store) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    ::dup2(out_pipe[1], STDOUT_FILENO);
+    ::dup2(err_pipe[1], STDERR_FILENO);
+    struct rlimit no_core = {0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+#ifndef LOCKSTEP_CLI_NO_RLIMIT
+    struct rlimit as = {kAddressSpaceLimit, kAddressSpaceLimit};
+    ::setrlimit(RLIMIT_AS, &as);
+#endif
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&o.out, &o.err};
+  int open_fds = 2;
+  bool killed = false;
+  while (open_fds > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 && !killed) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+      o.timed_out = true;
+    }
+    const int n = ::poll(fds, 2, killed ? 1000 : static_cast<int>(std::min<long long>(left.count(), 1000)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    for (int k = 0; k < 2; ++k) {
+      if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[65536];
+      const ssize_t got = ::read(fds[k].fd, buf, sizeof buf);
+      if (got > 0) {
+        const size_t keep = std::min(static_cast<size_t>(got), kMaxCapture - std::min(kMaxCapture, sinks[k]->size()));
+        sinks[k]->append(buf, keep);
+      } else if (got == 0 || errno != EINTR) {
+        ::close(fds[k].fd);
+        fds[k].fd = -1;
+        --open_fds;
+      }
+    }
+    if (killed && n == 0) break;  // a grandchild holding the pipes open: give up on them
+  }
+  for (auto& f : fds) {
+    if (f.fd >= 0) ::close(f.fd);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) o.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
+  if (o.timed_out) o.signal = 0;  // our SIGKILL, reported as the timeout
+  return o;
+}
+
+// The bad-input contract. `mentions`: a string the one error line must contain (the offending
+// file or value), so the message says what was wrong.
+void expect_rejected(const std::vector<std::string>& args, const std::string& mentions) {
+  std::string cmd = "lockstep";
+  for (auto& a : args) cmd += " " + (a.size() > 80 ? a.substr(0, 80) + "..." : a);
+  CAPTURE(cmd);
+  const Outcome o = run(args);
+  CAPTURE(o.describe());
+  CHECK_MESSAGE(!o.timed_out, "hangs on bad input");
+  CHECK_MESSAGE(o.signal == 0, "crashes on bad input");
+  if (o.timed_out || o.signal) return;
+  CHECK(o.exit_code != 0);
+  CHECK(o.exit_code != 127);  // 127: the binary could not be executed
+  const auto lines = o.err_lines();
+  CHECK_MESSAGE(lines.size() == 1, "expected exactly one line on stderr");
+  if (lines.size() != 1) return;
+  CHECK(lines[0].rfind("lockstep", 0) == 0);
+  CHECK_MESSAGE(lines[0].find(mentions) != std::string::npos, "the message should name '", mentions, "'");
+}
+
+std::vector<unsigned char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A scratch directory for crafted inputs, removed at exit.
+class Scratch {
+ public:
+  Scratch() {
+    std::string tmpl = (fs::temp_directory_path() / "lockstep-cli-XXXXXX").string();
+    if (::mkdtemp(tmpl.data())) dir_ = tmpl;
+  }
+  ~Scratch() {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+  std::string write(const std::string& name, const std::vector<unsigned char>& bytes) const {
+    REQUIRE(!dir_.empty());
+    const std::string path = (fs::path(dir_) / name).string();
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                                 static_cast<std::streamsize>(bytes.size()));
+    return path;
+  }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+const Scratch& scratch() {
+  static const Scratch kScratch;
+  return kScratch;
+}
+
+// The real guest, checked to be the ELF64 RISC-V executable the patches below assume.
+std::vector<unsigned char> guest_bytes() {
+  const std::string path = hello_elf();
+  INFO("guest ELF: ", path, " (built by the 'guests' target)");
+  REQUIRE(fs::exists(path));
+  std::vector<unsigned char> b = read_bytes(path);
+  REQUIRE(b.size() > sizeof(Elf64_Ehdr));
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, b.data(), sizeof eh);
+  REQUIRE(eh.e_ident[EI_CLASS] == ELFCLASS64);
+  REQUIRE(eh.e_machine == EM_RISCV);
+  REQUIRE(eh.e_phnum >= 1);
+  REQUIRE(eh.e_phoff + eh.e_phnum * sizeof(Elf64_Phdr) <= b.size());
+  return b;
+}
+
+Elf64_Ehdr& ehdr(std::vector<unsigned char>& b) { return *reinterpret_cast<Elf64_Ehdr*>(b.data()); }
+
+// The first PT_LOAD program header of `b`.
+Elf64_Phdr& first_load(std::vector<unsigned char>& b) {
+  const Elf64_Ehdr& eh = ehdr(b);
+  for (unsigned k = 0; k < eh.e_phnum; ++k) {
+    auto* ph = reinterpret_cast<Elf64_Phdr*>(b.data() + eh.e_phoff + k * sizeof(Elf64_Phdr));
+    if (ph->p_type == PT_LOAD) return *ph;
+  }
+  FAIL("the guest has no PT_LOAD segment");
+  throw 0;  // not reached
+}
+
+// A minimal ELF32 RISC-V executable: one PT_LOAD of 16 bytes at 0x80000000.
+std::vector<unsigned char> elf32_riscv() {
+  Elf32_Ehdr eh{};
+  std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS32;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_type = ET_EXEC;
+  eh.e_machine = EM_RISCV;
+  eh.e_version = EV_CURRENT;
+  eh.e_entry = 0x80000000;
+  eh.e_phoff = sizeof(Elf32_Ehdr);
+  eh.e_ehsize = sizeof(Elf32_Ehdr);
+  eh.e_phentsize = sizeof(Elf32_Phdr);
+  eh.e_phnum = 1;
+  Elf32_Phdr ph{};
+  ph.p_type = PT_LOAD;
+  ph.p_offset = sizeof(Elf32_Ehdr) + sizeof(Elf32_Phdr);
+  ph.p_vaddr = ph.p_paddr = 0x80000000;
+  ph.p_filesz = ph.p_memsz = 16;
+  ph.p_flags = PF_R | PF_X;
+  ph.p_align = 4;
+  std::vector<unsigned char> b(sizeof eh + sizeof ph + 16, 0);
+  std::memcpy(b.data(), &eh, sizeof eh);
+  std::memcpy(b.data() + sizeof eh, &ph, sizeof ph);
+  return b;
+}
+
+std::vector<std::string> kernel(const std::string& path) { return {"run", "-bios", "none", "-kernel", path}; }
+
+std::vector<std::string> with(std::vector<std::string> args, std::initializer_list<std::string> more) {
+  args.insert(args.end(), more);
+  return args;
+}
+
+// "digest <icount> <16 hex digits>" lines of a run's stderr.
+std::vector<std::string> digest_lines(const Outcome& o) {
+  std::vector<std::string> out;
+  for (const std::string& l : o.err_lines()) {
+    if (l.rfind("digest ", 0) == 0) out.push_back(l);
+  }
+  return out;
+}
+
+bool well_formed_digest(const std::string& line, const std::string& icount) {
+  const std::string prefix = "digest " + icount + " ";
+  if (line.rfind(prefix, 0) != 0) return false;
+  const std::string hash = line.substr(prefix.size());
+  return hash.size() == 16 && hash.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+}  // namespace
+
+TEST_SUITE("bad-input") {
+  TEST_CASE("missing, unreadable and empty -kernel files") {
+    const std::string missing = scratch().dir() + "/does-not-exist.elf";
+    expect_rejected(kernel(missing), "does-not-exist.elf");
+    // A directory: opening succeeds on Linux, reading fails.
+    expect_rejected(kernel(scratch().dir()), scratch().dir());
+    expect_rejected(with({"run", "-kernel", hello_elf()}, {"-bios", scratch().dir()}), scratch().dir());
+    // An empty file is no kernel (QEMU: "could not load kernel"), not a guest that runs zeros forever.
+    const std::string empty = scratch().write("empty.bin", {});
+    expect_rejected(kernel(empty), "empty.bin");
+    // An endless file must not be read without bound.
+    expect_rejected(kernel("/dev/zero"), "/dev/zero");
+  }
+
+  TEST_CASE("ELF files that are not an RV64 executable") {
+    // The host's own /bin/true: an x86-64 (or other non-RISC-V) ELF.
+    REQUIRE(fs::exists("/bin/true"));
+    expect_rejected(kernel("/bin/true"), "/bin/true");
+    expect_rejected(kernel(scratch().write("rv32.elf", elf32_riscv())), "rv32.elf");
+    auto b = guest_bytes();
+    b[EI_DATA] = ELFDATA2MSB;
+    expect_rejected(kernel(scratch().write("big-endian.elf", b)), "big-endian.elf");
+    b = guest_bytes();
+    ehdr(b).e_type = ET_REL;
+    expect_rejected(kernel(scratch().write("relocatable.elf", b)), "relocatable.elf");
+    expect_rejected(kernel(scratch().write("magic-only.elf", {0x7f, 'E', 'L', 'F'})), "magic-only.elf");
+  }
+
+  TEST_CASE("malformed ELF structure") {
+    auto b = guest_bytes();
+    b.resize(100);  // the ELF header and a part of the program headers
+    expect_rejected(kernel(scratch().write("truncated.elf", b)), "truncated.elf");
+
+    b = guest_bytes();
+    ehdr(b).e_phoff = b.size() + 4096;
+    expect_rejected(kernel(scratch().write("phoff-beyond-end.elf", b)), "phoff-beyond-end.elf");
+
+    b = guest_bytes();
+    ehdr(b).e_phnum = 0xffff;
+    expect_rejected(kernel(scratch().write("phnum-huge.elf", b)), "phnum-huge.elf");
+
+    b = guest_bytes();
+    first_load(b).p_offset = ~Elf64_Off{0} - 0xfff;
+    expect_rejected(kernel(scratch().write("segment-offset-beyond-end.elf", b)), "segment-offset-beyond-end.elf");
+
+    b = guest_bytes();
+    first_load(b).p_filesz = first_load(b).p_memsz + 1;
+    expect_rejected(kernel(scratch().write("filesz-over-memsz.elf", b)), "filesz-over-memsz.elf");
+
+    b = guest_bytes();
+    ehdr(b).e_shoff = ~Elf64_Off{0} - 0xf;
+    expect_rejected(kernel(scratch().write("shoff-beyond-end.elf", b)), "shoff-beyond-end.elf");
+  }
+
+  TEST_CASE("ELF segments that do not fit guest RAM") {
+    auto b = guest_bytes();
+    first_load(b).p_paddr = first_load(b).p_vaddr = 0x70000000;  // below RAM (0x80000000)
+    expect_rejected(kernel(scratch().write("below-ram.elf", b)), "below-ram.elf");
+
+    b = guest_bytes();
+    first_load(b).p_memsz = Elf64_Xword{1} << 32;  // 4 GiB into the default 128 MiB
+    expect_rejected(kernel(scratch().write("larger-than-ram.elf", b)), "larger-than-ram.elf");
+
+    b = guest_bytes();
+    first_load(b).p_memsz = ~Elf64_Xword{0};  // paddr + memsz wraps
+    expect_rejected(kernel(scratch().write("wrapping-segment.elf", b)), "wrapping-segment.elf");
+  }
+
+  TEST_CASE("malformed -m values") {
+    for (const char* m : {"abc", "0", "-5", "12Q", "1.5.2G", "99999999999999999999"}) {
+      expect_rejected(with(kernel(hello_elf()), {"-m", m}), m);
+    }
+    // Well-formed sizes the board cannot have: the message gives the size in bytes.
+    expect_rejected(with(kernel(hello_elf()), {"-m", "0.5K"}), "RAM size");
+    expect_rejected(with(kernel(hello_elf()), {"-m", "17G"}), "RAM size");
+  }
+
+  TEST_CASE("-smp out of range") {
+    // 4294967297 = 2^32 + 1 must not wrap to 1 hart, nor -1 to 4294967295.
+    for (const char* n : {"0", "99", "abc", "-1", "4294967297"}) {
+      expect_rejected(with(kernel(hello_elf()), {"-smp", n}), n);
+    }
+  }
+
+  TEST_CASE("unknown options, machine types and engines") {
+    expect_rejected(with(kernel(hello_elf()), {"--frobnicate"}), "--frobnicate");
+    expect_rejected(with(kernel(hello_elf()), {"-foo"}), "-foo");
+    expect_rejected(with(kernel(hello_elf()), {"-M", "pc"}), "pc");
+    expect_rejected({"frobnicate"}, "frobnicate");  // unknown subcommand
+    expect_rejected(with(kernel(hello_elf()), {"--jit=on"}), "JIT is not built");
+    expect_rejected(with(kernel(hello_elf()), {"--jit=sideways"}), "sideways");
+  }
+
+  TEST_CASE("--max-insns that is not a number of instructions") {
+    for (const char* n : {"abc", "1e3", "-1", "18446744073709551617"}) {
+      expect_rejected(with(kernel(hello_elf()), {"--max-insns", n}), n);
+    }
+  }
+}
+
+TEST_SUITE("help") {
+  TEST_CASE("lockstep run --help describes the options and exits 0") {
+    const Outcome o = run({"run", "--help"});
+    CAPTURE(o.describe());
+    REQUIRE(!o.timed_out);
+    CHECK(o.signal == 0);
+    CHECK(o.exit_code == 0);
+    for (const char* option : {"-kernel", "--max-insns", "--digest", "--trace", "-bios", "-smp"}) {
+      CAPTURE(option);
+      CHECK(o.out.find(option) != std::string::npos);
+    }
+  }
+
+  TEST_CASE("lockstep --help lists the commands and exits 0") {
+    const Outcome o = run({"--help"});
+    CAPTURE(o.describe());
+    CHECK(o.exit_code == 0);
+    CHECK(o.out.find("run") != std::string::npos);
+  }
+
+  TEST_CASE("lockstep with no arguments prints usage and fails") {
+    const Outcome o = run({});
+    CAPTURE(o.describe());
+    REQUIRE(!o.timed_out);
+    CHECK(o.signal == 0);
+    CHECK(o.exit_code != 0);
+    CHECK(o.err.find("usage") != std::string::npos);
+  }
+}
+
+TEST_SUITE("determinism") {
+  TEST_CASE("the same guest twice: identical console output and digest") {
+    const auto args = with(kernel(hello_elf()), {"--digest"});
+    REQUIRE(fs::exists(hello_elf()));
+    const Outcome a = run(args, 60);
+    const Outcome b = run(args, 60);
+    CAPTURE(a.describe());
+    CAPTURE(b.describe());
+    REQUIRE(!a.timed_out);
+    REQUIRE(!b.timed_out);
+    CHECK(a.exit_code == 0);
+    CHECK(b.exit_code == 0);
+    CHECK(!a.out.empty());
+    CHECK(a.out == b.out);
+    const auto da = digest_lines(a), db = digest_lines(b);
+    REQUIRE(da.size() == 1);
+    REQUIRE(db.size() == 1);
+    CHECK(da[0] == db[0]);
+    const std::string icount = da[0].substr(7, da[0].find(' ', 7) - 7);
+    CHECK(well_formed_digest(da[0], icount));
+    CHECK(icount != "0");
+  }
+}
+
+TEST_SUITE("max-insns") {
+  TEST_CASE("--max-insns 1000 stops at icount 1000 with exit code 3, deterministically") {
+    const auto args = with(kernel(hello_elf()), {"--max-insns", "1000", "--digest"});
+    const Outcome a = run(args);
+    const Outcome b = run(args);
+    CAPTURE(a.describe());
+    REQUIRE(!a.timed_out);
+    CHECK(a.signal == 0);
+    CHECK(a.exit_code == 3);
+    // stderr: the one-line notice, then the digest line.
+    const auto lines = a.err_lines();
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].rfind("lockstep", 0) == 0);
+    CHECK(lines[0].find("1000") != std::string::npos);
+    CHECK(well_formed_digest(lines[1], "1000"));
+    CHECK(a.err == b.err);
+    CHECK(a.out == b.out);
+  }
+
+  TEST_CASE("the digest covers the state: cuts at 999 and 1000 differ") {
+    const Outcome a = run(with(kernel(hello_elf()), {"--max-insns", "999", "--digest"}));
+    const Outcome b = run(with(kernel(hello_elf()), {"--max-insns", "1000", "--digest"}));
+    CAPTURE(a.describe());
+    CAPTURE(b.describe());
+    const auto da = digest_lines(a), db = digest_lines(b);
+    REQUIRE(da.size() == 1);
+    REQUIRE(db.size() == 1);
+    CHECK(well_formed_digest(da[0], "999"));
+    CHECK(da[0].substr(da[0].rfind(' ')) != db[0].substr(db[0].rfind(' ')));
+  }
+}
