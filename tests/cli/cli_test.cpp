@@ -1,6 +1,6 @@
 // lockstep's command line against hostile input, run as a child process (fork/exec, no shell).
 //
-// The contract (docs/DESIGN.md, "Errors are a feature"): bad input never crashes, hangs or
+// The contract (the design document, "Errors are a feature"): bad input never crashes, hangs or
 // allocates without bound. It gets a non-zero exit and exactly one line on stderr, starting
 // with "lockstep" and naming what was wrong. Every child runs with a deadline, an address-space
 // limit (so an unbounded allocation fails instead of eating the host) and no core dumps.
@@ -358,6 +358,14 @@ TEST_SUITE("bad-input") {
     expect_rejected(with(kernel(hello_elf()), {"-m", "0.5K"}), "RAM size");
     expect_rejected(with(kernel(hello_elf()), {"-m", "17G"}), "RAM size");
   }
+
+#ifndef LOCKSTEP_CLI_NO_RLIMIT
+  TEST_CASE("guest RAM the host cannot allocate") {
+    // 2 GiB is a valid size, but not under the children's 1 GiB address-space limit: a failed
+    // allocation is an error message, not an uncaught exception.
+    expect_rejected(with(kernel(hello_elf()), {"-m", "2G"}), "RAM");
+  }
+#endif
 
   TEST_CASE("-smp out of range") {
     // 4294967297 = 2^32 + 1 must not wrap to 1 hart, nor -1 to 4294967295.
