@@ -7,7 +7,10 @@
 //
 // Legality first: with mstatus.FS = Off every F/D instruction is illegal; an instruction with a
 // rounding-mode field is illegal when rm is 5 or 6, or 7 (dynamic) with frm > 4 (QEMU checks the
-// rounding mode of every instruction that has the field, exact conversions included).
+// rounding mode of every instruction that has the field, exact conversions included). QEMU finds
+// FS = Off while translating, so that trap counts as an executed instruction (illegal_encoding);
+// it finds a reserved rounding mode in a run-time helper, so that one does not (illegal); see
+// Trap::counted and docs/qemu-icount.md.
 // FS becomes Dirty exactly where QEMU 7.2 marks it: on every write of an f register (loads and
 // fmv included). Instructions that only write an x register or memory (fcvt to integer,
 // compares, fclass, fmv.x.*, fsw/fsd) leave FS alone even when they raise flags.
@@ -32,14 +35,16 @@ inline void wr_d(Hart& h, unsigned r, u64 v) { h.f[r] = v; fs_dirty(h); }
 template <u32 (*Op)(u32, u32, unsigned, u32&)>
 inline Flow rr_s(Hart& h, const Insn& i) {
   unsigned rm;
-  if (fs_off(h) || !rounding(h, i, rm)) return illegal(h, i);
+  if (fs_off(h)) return illegal_encoding(h, i);
+  if (!rounding(h, i, rm)) return illegal(h, i);
   wr_s(h, i.rd, Op(rs_s(h, i.rs1), rs_s(h, i.rs2), rm, h.csr.fflags));
   return Flow::Next;
 }
 template <u64 (*Op)(u64, u64, unsigned, u32&)>
 inline Flow rr_d(Hart& h, const Insn& i) {
   unsigned rm;
-  if (fs_off(h) || !rounding(h, i, rm)) return illegal(h, i);
+  if (fs_off(h)) return illegal_encoding(h, i);
+  if (!rounding(h, i, rm)) return illegal(h, i);
   wr_d(h, i.rd, Op(h.f[i.rs1], h.f[i.rs2], rm, h.csr.fflags));
   return Flow::Next;
 }
@@ -48,7 +53,8 @@ inline Flow rr_d(Hart& h, const Insn& i) {
 template <bool NegP, bool NegC>
 inline Flow fma_s(Hart& h, const Insn& i) {
   unsigned rm;
-  if (fs_off(h) || !rounding(h, i, rm)) return illegal(h, i);
+  if (fs_off(h)) return illegal_encoding(h, i);
+  if (!rounding(h, i, rm)) return illegal(h, i);
   const u32 a = rs_s(h, i.rs1) ^ (NegP ? F32::kSign : 0), c = rs_s(h, i.rs3) ^ (NegC ? F32::kSign : 0);
   wr_s(h, i.rd, fpu::fma<F32>(a, rs_s(h, i.rs2), c, rm, h.csr.fflags));
   return Flow::Next;
@@ -56,7 +62,8 @@ inline Flow fma_s(Hart& h, const Insn& i) {
 template <bool NegP, bool NegC>
 inline Flow fma_d(Hart& h, const Insn& i) {
   unsigned rm;
-  if (fs_off(h) || !rounding(h, i, rm)) return illegal(h, i);
+  if (fs_off(h)) return illegal_encoding(h, i);
+  if (!rounding(h, i, rm)) return illegal(h, i);
   const u64 a = h.f[i.rs1] ^ (NegP ? F64::kSign : 0), c = h.f[i.rs3] ^ (NegC ? F64::kSign : 0);
   wr_d(h, i.rd, fpu::fma<F64>(a, h.f[i.rs2], c, rm, h.csr.fflags));
   return Flow::Next;
@@ -66,7 +73,8 @@ inline Flow fma_d(Hart& h, const Insn& i) {
 template <class F, u64 (*Op)(typename F::U, unsigned, u32&)>
 inline Flow f_to_x(Hart& h, const Insn& i) {
   unsigned rm;
-  if (fs_off(h) || !rounding(h, i, rm)) return illegal(h, i);
+  if (fs_off(h)) return illegal_encoding(h, i);
+  if (!rounding(h, i, rm)) return illegal(h, i);
   typename F::U a;
   if constexpr (std::is_same_v<F, F32>) {
     a = rs_s(h, i.rs1);
@@ -80,7 +88,8 @@ inline Flow f_to_x(Hart& h, const Insn& i) {
 template <class F, typename F::U (*Op)(u64, unsigned, u32&)>
 inline Flow x_to_f(Hart& h, const Insn& i) {
   unsigned rm;
-  if (fs_off(h) || !rounding(h, i, rm)) return illegal(h, i);
+  if (fs_off(h)) return illegal_encoding(h, i);
+  if (!rounding(h, i, rm)) return illegal(h, i);
   const auto r = Op(h.x[i.rs1], rm, h.csr.fflags);
   if constexpr (std::is_same_v<F, F32>) {
     wr_s(h, i.rd, r);
@@ -92,7 +101,7 @@ inline Flow x_to_f(Hart& h, const Insn& i) {
 // x[rd] = compare(f[rs1], f[rs2]).
 template <class F, u64 (*Op)(typename F::U, typename F::U, u32&)>
 inline Flow cmp(Hart& h, const Insn& i) {
-  if (fs_off(h)) return illegal(h, i);
+  if (fs_off(h)) return illegal_encoding(h, i);
   if constexpr (std::is_same_v<F, F32>) {
     h.set_x(i.rd, Op(rs_s(h, i.rs1), rs_s(h, i.rs2), h.csr.fflags));
   } else {
@@ -103,7 +112,7 @@ inline Flow cmp(Hart& h, const Insn& i) {
 // f[rd] = min/max(f[rs1], f[rs2]) (no rounding mode).
 template <class F, bool Max>
 inline Flow minmax(Hart& h, const Insn& i) {
-  if (fs_off(h)) return illegal(h, i);
+  if (fs_off(h)) return illegal_encoding(h, i);
   if constexpr (std::is_same_v<F, F32>) {
     wr_s(h, i.rd, fpu::minmax<F32, Max>(rs_s(h, i.rs1), rs_s(h, i.rs2), h.csr.fflags));
   } else {
@@ -119,13 +128,13 @@ inline u64 sign_inject(u64 a, u64 b, u64 sign) {
 }
 template <int Kind>
 inline Flow sgnj_s(Hart& h, const Insn& i) {
-  if (fs_off(h)) return illegal(h, i);
+  if (fs_off(h)) return illegal_encoding(h, i);
   wr_s(h, i.rd, static_cast<u32>(sign_inject<Kind>(rs_s(h, i.rs1), rs_s(h, i.rs2), F32::kSign)));
   return Flow::Next;
 }
 template <int Kind>
 inline Flow sgnj_d(Hart& h, const Insn& i) {
-  if (fs_off(h)) return illegal(h, i);
+  if (fs_off(h)) return illegal_encoding(h, i);
   wr_d(h, i.rd, sign_inject<Kind>(h.f[i.rs1], h.f[i.rs2], F64::kSign));
   return Flow::Next;
 }
@@ -133,14 +142,14 @@ inline Flow sgnj_d(Hart& h, const Insn& i) {
 
 // ---- loads and stores ----
 inline Flow flw(Hart& h, const Insn& i) {
-  if (fd::fs_off(h)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
   u32 v;
   if (!load<u32>(h, h.x[i.rs1] + static_cast<u64>(i.imm), v)) return Flow::Trap;
   fd::wr_s(h, i.rd, v);
   return Flow::Next;
 }
 inline Flow fld(Hart& h, const Insn& i) {
-  if (fd::fs_off(h)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
   u64 v;
   if (!load<u64>(h, h.x[i.rs1] + static_cast<u64>(i.imm), v)) return Flow::Trap;
   fd::wr_d(h, i.rd, v);
@@ -148,12 +157,12 @@ inline Flow fld(Hart& h, const Insn& i) {
 }
 // fsw stores the low 32 bits of the register as they are (no NaN-box check).
 inline Flow fsw(Hart& h, const Insn& i) {
-  if (fd::fs_off(h)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
   if (!store<u32>(h, h.x[i.rs1] + static_cast<u64>(i.imm), static_cast<u32>(h.f[i.rs2]))) return Flow::Trap;
   return Flow::Next;
 }
 inline Flow fsd(Hart& h, const Insn& i) {
-  if (fd::fs_off(h)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
   if (!store<u64>(h, h.x[i.rs1] + static_cast<u64>(i.imm), h.f[i.rs2])) return Flow::Trap;
   return Flow::Next;
 }
@@ -165,7 +174,8 @@ inline Flow fmul_s(Hart& h, const Insn& i) { return fd::rr_s<fpu::mul<fpu::F32>>
 inline Flow fdiv_s(Hart& h, const Insn& i) { return fd::rr_s<fpu::div<fpu::F32>>(h, i); }
 inline Flow fsqrt_s(Hart& h, const Insn& i) {
   unsigned rm;
-  if (fd::fs_off(h) || !fd::rounding(h, i, rm)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
+  if (!fd::rounding(h, i, rm)) return illegal(h, i);
   fd::wr_s(h, i.rd, fpu::sqrt<fpu::F32>(fd::rs_s(h, i.rs1), rm, h.csr.fflags));
   return Flow::Next;
 }
@@ -190,18 +200,18 @@ inline Flow fcvt_s_wu(Hart& h, const Insn& i) { return fd::x_to_f<fpu::F32, fpu:
 inline Flow fcvt_s_l(Hart& h, const Insn& i) { return fd::x_to_f<fpu::F32, fpu::from_i64<fpu::F32>>(h, i); }
 inline Flow fcvt_s_lu(Hart& h, const Insn& i) { return fd::x_to_f<fpu::F32, fpu::from_u64<fpu::F32>>(h, i); }
 inline Flow fclass_s(Hart& h, const Insn& i) {
-  if (fd::fs_off(h)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
   h.set_x(i.rd, fpu::fclass<fpu::F32>(fd::rs_s(h, i.rs1)));
   return Flow::Next;
 }
 // fmv.x.w: the low 32 bits, sign-extended, whatever the upper half holds.
 inline Flow fmv_x_w(Hart& h, const Insn& i) {
-  if (fd::fs_off(h)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
   h.set_x(i.rd, fpu::sext32(h.f[i.rs1]));
   return Flow::Next;
 }
 inline Flow fmv_w_x(Hart& h, const Insn& i) {
-  if (fd::fs_off(h)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
   fd::wr_s(h, i.rd, static_cast<u32>(h.x[i.rs1]));
   return Flow::Next;
 }
@@ -213,7 +223,8 @@ inline Flow fmul_d(Hart& h, const Insn& i) { return fd::rr_d<fpu::mul<fpu::F64>>
 inline Flow fdiv_d(Hart& h, const Insn& i) { return fd::rr_d<fpu::div<fpu::F64>>(h, i); }
 inline Flow fsqrt_d(Hart& h, const Insn& i) {
   unsigned rm;
-  if (fd::fs_off(h) || !fd::rounding(h, i, rm)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
+  if (!fd::rounding(h, i, rm)) return illegal(h, i);
   fd::wr_d(h, i.rd, fpu::sqrt<fpu::F64>(h.f[i.rs1], rm, h.csr.fflags));
   return Flow::Next;
 }
@@ -239,29 +250,31 @@ inline Flow fcvt_d_l(Hart& h, const Insn& i) { return fd::x_to_f<fpu::F64, fpu::
 inline Flow fcvt_d_lu(Hart& h, const Insn& i) { return fd::x_to_f<fpu::F64, fpu::from_u64<fpu::F64>>(h, i); }
 inline Flow fcvt_s_d(Hart& h, const Insn& i) {
   unsigned rm;
-  if (fd::fs_off(h) || !fd::rounding(h, i, rm)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
+  if (!fd::rounding(h, i, rm)) return illegal(h, i);
   fd::wr_s(h, i.rd, fpu::narrow(h.f[i.rs1], rm, h.csr.fflags));
   return Flow::Next;
 }
 // Exact, but QEMU still checks the rounding mode.
 inline Flow fcvt_d_s(Hart& h, const Insn& i) {
   unsigned rm;
-  if (fd::fs_off(h) || !fd::rounding(h, i, rm)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
+  if (!fd::rounding(h, i, rm)) return illegal(h, i);
   fd::wr_d(h, i.rd, fpu::widen(fd::rs_s(h, i.rs1), h.csr.fflags));
   return Flow::Next;
 }
 inline Flow fclass_d(Hart& h, const Insn& i) {
-  if (fd::fs_off(h)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
   h.set_x(i.rd, fpu::fclass<fpu::F64>(h.f[i.rs1]));
   return Flow::Next;
 }
 inline Flow fmv_x_d(Hart& h, const Insn& i) {
-  if (fd::fs_off(h)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
   h.set_x(i.rd, h.f[i.rs1]);
   return Flow::Next;
 }
 inline Flow fmv_d_x(Hart& h, const Insn& i) {
-  if (fd::fs_off(h)) return illegal(h, i);
+  if (fd::fs_off(h)) return illegal_encoding(h, i);
   fd::wr_d(h, i.rd, h.x[i.rs1]);
   return Flow::Next;
 }

@@ -1,10 +1,11 @@
 // Checks lockstep's F/D semantics against QEMU (qemu-system-riscv64, the reference) bit for bit.
 //
-// Runs the guest tests/fpu/guest (built to fpu_vectors.elf) on QEMU, which executes every F/D
-// instruction over ~4000 generated operand sets per rounding mode and prints one hash of
+// Runs the guest tests/fpu/guest (built to fpu_vectors.elf) on QEMU (-icount), which executes
+// every F/D instruction over ~4000 generated operand sets per rounding mode and prints one hash of
 // results+fflags per (instruction, mode) group, then every reserved-rounding-mode case and every
-// mstatus.FS case in full. This program recomputes the same vectors with the semantics functions
-// (decoding each instruction word with rows_fd()) and compares. On a group mismatch it reruns QEMU
+// mstatus.FS case in full, with whether QEMU counted each trapping instruction (Trap::counted).
+// This program recomputes the same vectors with the semantics functions (decoding each
+// instruction word with rows_fd()) and compares. On a group mismatch it reruns QEMU
 // for that group alone with per-vector output and prints the first differing vectors.
 //
 // usage: fpu_qemu_vectors <fpu_vectors.elf> [qemu-system-riscv64]
@@ -28,6 +29,7 @@ constexpr u64 kBufVa = 0x80200000;  // where x10 points for loads and stores (an
 
 struct Outcome {
   u64 result = 0, flags = 0, cause = 0, tval = 0, fs_after = 0;
+  int counted = -1;  // for traps: whether the trapping instruction counts as executed (icount)
 };
 
 // One hart reused for every vector, with one page of memory behind the software TLB.
@@ -90,6 +92,7 @@ struct Machine {
     if (i.fn(h, i) == Flow::Trap) {
       o.cause = h.trap.cause;
       o.tval = h.trap.tval;
+      o.counted = h.trap.counted ? 1 : 0;
     }
     o.result = (op.dst == FV_MEM32 || op.dst == FV_MEM64) ? membuf() : op.dst == FV_X ? h.x[7] : h.f[7];
     o.flags = h.csr.fflags;
@@ -100,7 +103,8 @@ struct Machine {
 
 std::vector<std::string> run_qemu(const std::string& qemu, const std::string& elf, long config) {
   std::string cmd = "timeout 900 " + qemu +
-                    " -M virt -m 256M -bios none -display none -serial stdio -monitor none -kernel '" + elf + "'";
+                    " -M virt -m 256M -bios none -display none -serial stdio -monitor none"
+                    " -icount shift=0,sleep=off -kernel '" + elf + "'";
   if (config != 0) {
     char dev[128];
     std::snprintf(dev, sizeof dev, " -device loader,addr=0x%llx,data=%ld,data-len=8",
@@ -121,7 +125,7 @@ std::vector<std::string> run_qemu(const std::string& qemu, const std::string& el
   return lines;
 }
 
-// "<result> <flags>[ <fs>][ T<cause> <tval>]"
+// "<result> <flags>[ <fs>][ T<cause> <tval>[ C<counted>]]"
 Outcome parse_line(const std::string& s, bool with_fs) {
   Outcome o;
   const char* p = s.c_str();
@@ -133,6 +137,8 @@ Outcome parse_line(const std::string& s, bool with_fs) {
   if (*end == 'T') {
     o.cause = std::strtoull(end + 1, &end, 16);
     o.tval = std::strtoull(end, &end, 16);
+    while (*end == ' ') ++end;
+    if (*end == 'C') o.counted = static_cast<int>(std::strtol(end + 1, &end, 10));
   }
   return o;
 }
@@ -141,13 +147,17 @@ std::string describe(const Outcome& o, bool with_fs) {
   char b[160];
   int n = std::snprintf(b, sizeof b, "%016" PRIx64 " fflags=%02" PRIx64, o.result, o.flags);
   if (with_fs) n += std::snprintf(b + n, sizeof b - n, " FS=%" PRIu64, o.fs_after);
-  if (o.cause) std::snprintf(b + n, sizeof b - n, " trap cause=%" PRIu64 " tval=%08" PRIx64, o.cause, o.tval);
+  if (o.cause) {
+    n += std::snprintf(b + n, sizeof b - n, " trap cause=%" PRIu64 " tval=%08" PRIx64, o.cause, o.tval);
+    if (o.counted >= 0) std::snprintf(b + n, sizeof b - n, " %s", o.counted ? "counted" : "not counted");
+  }
   return b;
 }
 
+// counted is compared only where QEMU reported it (the R and F sections).
 bool same(const Outcome& x, const Outcome& y, bool with_fs) {
   return x.result == y.result && x.flags == y.flags && x.cause == y.cause && x.tval == y.tval &&
-         (!with_fs || x.fs_after == y.fs_after);
+         (!with_fs || x.fs_after == y.fs_after) && (x.counted < 0 || y.counted < 0 || x.counted == y.counted);
 }
 
 }  // namespace

@@ -1,12 +1,14 @@
 /* F/D vector guest: runs every instruction of fv_ops over the shared operand generator in every
  * rounding mode and prints result and fflags; then the reserved rounding modes and mstatus.FS
- * behaviour. tests/fpu/qemu_vectors.cpp reads the output. */
+ * behaviour, with whether QEMU counts the trapping instruction (run QEMU with -icount).
+ * tests/fpu/qemu_vectors.cpp reads the output. */
 #include "../vectors.h"
 
 struct fv_io {
   uint64_t a, b, c, flags_in, tramp, out_f, out_x, out_flags;
   int64_t fs;
   uint64_t mstatus_after;
+  uint64_t insns;
 };
 void fv_call(struct fv_io* io);
 
@@ -69,6 +71,16 @@ static void print_trap(void) {
   }
 }
 
+/* Instructions across a call that traps on an undecodable word (which QEMU counts as executed):
+ * a trapping instruction that QEMU does not count shows one fewer. */
+static uint64_t counted_trap_insns;
+static void print_counted(const struct fv_io* io) {
+  if (fv_trap_cause) {
+    puts_(" C");
+    putdec((unsigned)(io->insns + 1 - counted_trap_insns));
+  }
+}
+
 int main(void) {
   struct fv_io io;
   uint64_t a, b, c;
@@ -113,6 +125,13 @@ int main(void) {
       putc_('\n');
     }
   }
+  /* Calibrate the instruction count of a counted trap (meaningful when QEMU runs with -icount). */
+  {
+    static const struct fv_op undecodable = {"undecodable", 0xffffffffu, FV_D, FV_D, 1, 0};
+    set_tramp(0xffffffffu);
+    run(&undecodable, 0, 0, 0, 0, -1, &io);
+    counted_trap_insns = io.insns;
+  }
   /* 2. reserved rounding modes: static rm 5, 6; dynamic with frm 5, 6, 7 */
   puts_("R\n");
   for (int op = 0; op < FV_NOPS; ++op) {
@@ -128,6 +147,7 @@ int main(void) {
       putc_(' ');
       puthex(io.out_flags, 2);
       print_trap();
+      print_counted(&io);
       putc_('\n');
     }
   }
@@ -146,6 +166,7 @@ int main(void) {
       putc_(' ');
       puthex((io.mstatus_after >> 13) & 3, 1);
       print_trap();
+      print_counted(&io);
       putc_('\n');
     }
   }

@@ -43,7 +43,8 @@ trap_entry:
 
 /* void fv_call(struct fv_io* io): runs the trampoline once.
  * io: 0 a, 8 b, 16 c, 24 fflags before, 32 trampoline, 40 f7 after, 48 x7 after,
- *     56 fflags after, 64 mstatus.FS for the call (or -1), 72 mstatus after. */
+ *     56 fflags after, 64 mstatus.FS for the call (or -1), 72 mstatus after,
+ *     80 minstret difference across the call (meaningful with -icount). */
   .globl fv_call
 fv_call:
   addi sp, sp, -16
@@ -71,7 +72,11 @@ fv_call:
   ld a0, 0(s0)
   ld a1, 8(s0)
   ld t0, 32(s0)
+  csrr t3, minstret
   jalr ra, 0(t0)
+  csrr t4, minstret
+  sub t4, t4, t3
+  sd t4, 80(s0)
   csrr t1, mstatus
   sd t1, 72(s0)
   li t0, 0x6000

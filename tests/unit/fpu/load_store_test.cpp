@@ -84,6 +84,7 @@ TEST_CASE("loads and stores with FS off are illegal and touch nothing") {
     CHECK(m.exec(fn, 3, 5, 0) == Flow::Trap);
     CHECK(m.h.trap.cause == static_cast<u64>(Exc::IllegalInsn));
     CHECK(m.h.trap.tval == 0x00002007);
+    CHECK(m.h.trap.counted);  // found at translation time in QEMU: counted
   }
   CHECK(m.h.f[3] == 0x1111);
   u64 d;
