@@ -3,10 +3,6 @@
 #include <sys/mman.h>
 
 #include <cstring>
-#include <new>
-#include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace lockstep::core {
 
@@ -14,10 +10,10 @@ AddressSpace::~AddressSpace() {
   for (auto& b : ram_) munmap(b->host, b->size);
 }
 
-RamBlock& AddressSpace::add_ram(std::string name, u64 base, u64 size, bool read_only) {
+RamBlock* AddressSpace::add_ram(std::string name, u64 base, u64 size, bool read_only) {
   // Anonymous mappings are zero-filled lazily: a 1 GiB guest costs only the pages it touches.
   void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (mem == MAP_FAILED) throw std::runtime_error(fmt::format("cannot allocate {} bytes of guest RAM", size));
+  if (mem == MAP_FAILED) return nullptr;
   auto block = std::make_unique<RamBlock>();
   block->name = std::move(name);
   block->base = base;
@@ -26,7 +22,7 @@ RamBlock& AddressSpace::add_ram(std::string name, u64 base, u64 size, bool read_
   block->read_only = read_only;
   block->page_flags.assign((size + kPageSize - 1) / kPageSize, 0);
   ram_.push_back(std::move(block));
-  return *ram_.back();
+  return ram_.back().get();
 }
 
 void AddressSpace::add_mmio(std::string name, u64 base, u64 size, MmioDevice* device) {

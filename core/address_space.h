@@ -49,7 +49,8 @@ class AddressSpace {
   AddressSpace& operator=(const AddressSpace&) = delete;
   ~AddressSpace();
 
-  RamBlock& add_ram(std::string name, u64 base, u64 size, bool read_only = false);
+  // nullptr when the host cannot provide the memory.
+  RamBlock* add_ram(std::string name, u64 base, u64 size, bool read_only = false);
   void add_mmio(std::string name, u64 base, u64 size, MmioDevice* device);
 
   RamBlock* find_ram(u64 pa, u64 len = 1);

@@ -189,7 +189,7 @@ bool csr_write(Hart& h, u16 n, u64 v) {
       update_translation_keys(h);
       return true;
     case csr::sie: h.csr.mie = (h.csr.mie & ~h.csr.mideleg) | (v & h.csr.mideleg); return true;
-    case csr::stvec: h.csr.stvec = (v & 3) >= 2 ? (h.csr.stvec & 3) | (v & ~u64{3}) : v; return true;
+    case csr::stvec: if ((v & 3) < 2) h.csr.stvec = v; return true;  // reserved modes: write ignored (QEMU)
     case csr::scounteren: h.csr.scounteren = v & 0xFFFFFFFF; return true;
     case csr::senvcfg: h.csr.senvcfg = v & 0x1; return true;
     case csr::sscratch: h.csr.sscratch = v; return true;
@@ -220,7 +220,7 @@ bool csr_write(Hart& h, u16 n, u64 v) {
     case csr::medeleg: h.csr.medeleg = v & kMedelegWritable; return true;
     case csr::mideleg: h.csr.mideleg = v & kMidelegWritable; return true;
     case csr::mie: h.csr.mie = v & kMieWritable; return true;
-    case csr::mtvec: h.csr.mtvec = (v & 3) >= 2 ? (h.csr.mtvec & 3) | (v & ~u64{3}) : v; return true;
+    case csr::mtvec: if ((v & 3) < 2) h.csr.mtvec = v; return true;
     case csr::mcounteren: h.csr.mcounteren = v & 0xFFFFFFFF; return true;
     case csr::menvcfg: h.csr.menvcfg = v & 0x1; return true;
     case csr::mcountinhibit: write_mcountinhibit(h, v & ((u64{1} << (3 + kHpmCounters)) - 1) & ~u64{2}); return true;

@@ -1,7 +1,8 @@
-#include "tools/size_option.h"
+#include "tools/option_values.h"
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -36,6 +37,16 @@ Result<core::u64> parse_memory_size(const std::string& text) {
   const long double value = std::strtold(number.c_str(), nullptr) * std::ldexp(1.0L, shift);
   if (!(value >= 1) || value > 0x1p60L || value != std::floor(value)) return bad();
   return static_cast<core::u64>(value);
+}
+
+Result<core::u64> parse_count(const std::string& text, const char* what) {
+  core::u64 value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc{} || ptr != end) {
+    return Error{fmt::format("invalid {} '{}': expected a non-negative decimal number", what, text)};
+  }
+  return value;
 }
 
 }  // namespace lockstep::tools

@@ -9,4 +9,7 @@ namespace lockstep::tools {
 // QEMU's -m spelling: "256" (MiB), "256M", "1G", "512k", "0.5G", optionally "size=..." before it.
 Result<core::u64> parse_memory_size(const std::string& text);
 
+// A plain decimal count with no sign, suffix or overflow ("what" names the option in errors).
+Result<core::u64> parse_count(const std::string& text, const char* what);
+
 }  // namespace lockstep::tools

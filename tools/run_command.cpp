@@ -11,7 +11,7 @@
 #include "machines/virt/virt_machine.h"
 #include "tools/commands.h"
 #include "tools/qemu_style_args.h"
-#include "tools/size_option.h"
+#include "tools/option_values.h"
 
 namespace lockstep::tools {
 namespace {
@@ -59,6 +59,7 @@ int run_main(int argc, char** argv) {
   std::string memory = "128M";
   std::string smp = "1";
   machines::virt::VirtConfig config;
+  std::string max_insns_text;
   std::optional<uint64_t> max_insns;
   bool digest = false, trace = false;
   std::string jit = "auto";
@@ -74,7 +75,7 @@ int run_main(int argc, char** argv) {
                  "kernel: an ELF (loaded at its addresses; with -bios none it starts at its entry in M-mode) "
                  "or a raw image (loaded after the firmware, 2 MiB aligned)");
   app.add_option("--append", config.append, "kernel command line (device tree /chosen/bootargs)");
-  app.add_option("--max-insns", max_insns, "stop after N instructions (exit code 3)");
+  app.add_option("--max-insns", max_insns_text, "stop after N instructions (exit code 3)");
   app.add_flag("--digest", digest, "at exit, print 'digest <icount> <xxh3-64>' of all machine state to stderr");
   app.add_option("--jit", jit, "execution engine: off (interpreter), on, auto")
       ->check(CLI::IsMember({"off", "on", "auto"}))
@@ -110,15 +111,19 @@ int run_main(int argc, char** argv) {
     return kExitError;
   }
   config.ram_size = ram.value();
-  const std::string smp_value = smp.rfind("cpus=", 0) == 0 ? smp.substr(5) : smp;
-  try {
-    size_t used = 0;
-    const unsigned long n = std::stoul(smp_value, &used);
-    if (used != smp_value.size()) throw std::invalid_argument(smp);
-    config.smp = static_cast<unsigned>(n);
-  } catch (const std::exception&) {
-    fmt::print(stderr, "lockstep run: invalid -smp '{}'\n", smp);
+  auto harts = parse_count(smp.rfind("cpus=", 0) == 0 ? smp.substr(5) : smp, "-smp");
+  if (!harts || harts.value() < 1 || harts.value() > 8) {
+    fmt::print(stderr, "lockstep run: invalid -smp '{}': this board supports 1 to 8 harts\n", smp);
     return kExitError;
+  }
+  config.smp = static_cast<unsigned>(harts.value());
+  if (!max_insns_text.empty()) {
+    auto n = parse_count(max_insns_text, "--max-insns");
+    if (!n) {
+      fmt::print(stderr, "lockstep run: {}\n", n.error().message);
+      return kExitError;
+    }
+    max_insns = n.value();
   }
   if (jit == "on") {
     fmt::print(stderr, "lockstep run: --jit=on: the JIT is not built yet; use --jit=off or --jit=auto (interpreter)\n");

@@ -17,6 +17,21 @@ constexpr const char* kRm[] = {"rne", "rtz", "rdn", "rup", "rmm", "rm5", "rm6", 
 
 bool is_fp_name(std::string_view m) { return m.starts_with("f") && !m.starts_with("fence"); }
 
+const char* aqrl_suffix(u8 bits) {
+  static constexpr const char* kSuffix[] = {"", ".rl", ".aq", ".aqrl"};
+  return kSuffix[bits & 3];
+}
+
+// pred/succ sets as objdump prints them ("iorw").
+std::string fence_set(u32 bits) {
+  std::string s;
+  if (bits & 8) s += 'i';
+  if (bits & 4) s += 'o';
+  if (bits & 2) s += 'r';
+  if (bits & 1) s += 'w';
+  return s.empty() ? "0" : s;
+}
+
 }  // namespace
 
 const char* xreg_name(unsigned r) { return kX[r & 31]; }
@@ -55,9 +70,14 @@ std::string disassemble(const Insn& i, u64 pc) {
     case Format::J: return fmt::format("{} {},{:x}", m, rd(), pc + static_cast<u64>(i.imm));
     case Format::Csr: return fmt::format("{} {},0x{:x},{}", m, rd(), i.imm, xreg_name(i.rs1));
     case Format::CsrI: return fmt::format("{} {},0x{:x},{}", m, rd(), i.imm, i.rs1);
-    case Format::Amo: return fmt::format("{} {},{},({})", m, rd(), rs2(), xreg_name(i.rs1));
-    case Format::Lr: return fmt::format("{} {},({})", m, rd(), xreg_name(i.rs1));
-    case Format::Fence: return std::string(m);
+    case Format::Amo: return fmt::format("{}{} {},{},({})", m, aqrl_suffix(i.rm), rd(), rs2(), xreg_name(i.rs1));
+    case Format::Lr: return fmt::format("{}{} {},({})", m, aqrl_suffix(i.rm), rd(), xreg_name(i.rs1));
+    case Format::Fence: {
+      if (m != "fence") return std::string(m);
+      const u32 fm = (i.raw >> 28) & 0xf, pred = (i.raw >> 24) & 0xf, succ = (i.raw >> 20) & 0xf;
+      if (fm == 8 && pred == 3 && succ == 3) return "fence.tso";
+      return fmt::format("fence {},{}", fence_set(pred), fence_set(succ));
+    }
     case Format::None: return std::string(m);
     case Format::SfenceVma: return fmt::format("{} {},{}", m, xreg_name(i.rs1), xreg_name(i.rs2));
     case Format::CR:
@@ -74,6 +94,7 @@ std::string disassemble(const Insn& i, u64 pc) {
     case Format::CSSSwsp:
     case Format::CSSSdsp: return fmt::format("{} {},{}({})", m, rs2(), i.imm, xreg_name(i.rs1));
     case Format::CA: return fmt::format("{} {},{}", m, xreg_name(i.rd), xreg_name(i.rs2));
+    case Format::CIWAddi4spn: return fmt::format("{} {},sp,{}", m, xreg_name(i.rd), i.imm);
     case Format::CILui: return fmt::format("{} {},0x{:x}", m, xreg_name(i.rd), (static_cast<u64>(i.imm) >> 12) & 0xfffff);
     default: return fmt::format("{} {},{}", m, xreg_name(i.rd), i.imm);
   }

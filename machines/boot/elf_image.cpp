@@ -3,10 +3,12 @@
 #include "machines/boot/elf_image.h"
 
 #include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 
 #include <fmt/format.h>
 
@@ -40,11 +42,35 @@ bool looks_like_elf(const std::vector<u8>& bytes) {
   return bytes.size() >= 4 && std::memcmp(bytes.data(), ELFMAG, SELFMAG) == 0;
 }
 
-Result<std::vector<u8>> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{fmt::format("could not open '{}': {}", path, std::strerror(errno))};
-  std::vector<u8> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Error{fmt::format("could not read '{}'", path)};
+Result<std::vector<u8>> read_file(const std::string& path, u64 max_size) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{fmt::format("could not open '{}': {}", path, std::strerror(errno))};
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error{fmt::format("'{}' is not a regular file", path)};
+  }
+  const u64 size = static_cast<u64>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return Error{fmt::format("'{}' is empty", path)};
+  }
+  if (size > max_size) {
+    ::close(fd);
+    return Error{fmt::format("'{}' ({} bytes) is larger than guest RAM ({} bytes)", path, size, max_size)};
+  }
+  std::vector<u8> data(size);
+  u64 got = 0;
+  while (got < size) {
+    const ssize_t n = ::read(fd, data.data() + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return Error{fmt::format("could not read '{}': {}", path, n < 0 ? std::strerror(errno) : "file shrank while reading")};
+    }
+    got += static_cast<u64>(n);
+  }
+  ::close(fd);
   return data;
 }
 

@@ -31,6 +31,8 @@ struct ElfImage {
 bool looks_like_elf(const std::vector<u8>& bytes);
 // Parses with bounds checks on every header, table and string: a malformed file is an Error.
 Result<ElfImage> parse_elf(const std::vector<u8>& bytes, const std::string& path);
-Result<std::vector<u8>> read_file(const std::string& path);
+// Reads a regular, non-empty file of at most max_size bytes (devices, directories, pipes and
+// oversized files are errors, so a hostile path cannot hang or exhaust the host).
+Result<std::vector<u8>> read_file(const std::string& path, u64 max_size);
 
 }  // namespace lockstep::machines

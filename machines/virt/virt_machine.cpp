@@ -103,8 +103,10 @@ Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& confi
 
 Status VirtMachine::build() {
   clock_.ns_per_insn = config_.ns_per_insn;
-  bus_.add_ram("riscv_virt_board.ram", map_row(Region::Dram).base, config_.ram_size);
-  bus_.add_ram("riscv_virt_board.mrom", map_row(Region::Mrom).base, map_row(Region::Mrom).size, true);
+  if (!bus_.add_ram("riscv_virt_board.ram", map_row(Region::Dram).base, config_.ram_size) ||
+      !bus_.add_ram("riscv_virt_board.mrom", map_row(Region::Mrom).base, map_row(Region::Mrom).size, true)) {
+    return Error{fmt::format("cannot allocate {} bytes of guest RAM", config_.ram_size)};
+  }
 
   std::vector<core::Hart*> harts;
   for (unsigned k = 0; k < config_.smp; ++k) {
@@ -175,7 +177,7 @@ Status VirtMachine::load_images() {
     if (bios.empty()) return Error{"no default firmware found (install Debian's opensbi package, or use -bios none)"};
   }
   if (bios != "none") {
-    auto bytes = read_file(bios);
+    auto bytes = read_file(bios, config_.ram_size);
     if (!bytes) return bytes.error();
     if (looks_like_elf(bytes.value())) {
       auto img = parse_elf(bytes.value(), bios);
@@ -191,7 +193,7 @@ Status VirtMachine::load_images() {
   // Kernel (-kernel): ELF at its addresses, raw where OpenSBI's fw_jump expects it.
   u64 kernel_entry = 0;
   if (!config_.kernel.empty()) {
-    auto bytes = read_file(config_.kernel);
+    auto bytes = read_file(config_.kernel, config_.ram_size);
     if (!bytes) return bytes.error();
     if (looks_like_elf(bytes.value())) {
       auto img = parse_elf(bytes.value(), config_.kernel);
