@@ -610,6 +610,10 @@ Program generate(const Options& options) {
                                                          : static_cast<u32>(rng.below(5));
   const u32 fflags = rng.percent(50) ? 0 : static_cast<u32>(rng.below(32));
   p.fcsr = frm << 5 | fflags;
+  // Mostly dirty; clean/initial make every place that dirties FS visible in mstatus; off makes
+  // every FP instruction trap.
+  const unsigned fs_pick = static_cast<unsigned>(rng.below(100));
+  p.fs = fs_pick < 76 ? 3 : fs_pick < 86 ? 2 : fs_pick < 96 ? 1 : 0;
   for (auto& w : p.data) {
     switch (rng.below(10)) {
       case 0: case 1: w = random_double(rng); break;
@@ -659,6 +663,10 @@ _start:
     la t0, init_fcsr
     lw t1, 0(t0)
     fscsr t1
+    lw t1, 4(t0)                    # the program's mstatus.FS, already shifted
+    li t0, 3 << 13
+    csrc mstatus, t0
+    csrs mstatus, t1
     la x1, init_x
     .irp n, 2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     ld x\n, \n*8(x1)
@@ -705,8 +713,23 @@ trap_handler:
     mret
 )";
 
-// Falls through from the random code (random_end), so no jump range limits the code size.
+// Falls through from the random code (random_end). Runs the random code REPEAT times: the pass
+// counter lives beside the trap handler's save area, reached by swapping x1 with mscratch, so
+// no register changes between passes.
 constexpr std::string_view kRuntimeFinish = R"(
+    csrrw x1, mscratch, x1          # x1 = trap_save, mscratch = x1
+    sd t0, 24(x1)
+    ld t0, 32(x1)
+    addi t0, t0, 1
+    sd t0, 32(x1)
+    addi t0, t0, -REPEAT
+    beqz t0, 1f
+    ld t0, 24(x1)
+    csrrw x1, mscratch, x1
+    j random_code
+1:  ld t0, 24(x1)
+    csrrw x1, mscratch, x1
+finish:
     csrw mscratch, x1
     la x1, state
     .irp n, 2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
@@ -714,15 +737,17 @@ constexpr std::string_view kRuntimeFinish = R"(
     .endr
     csrr x2, mscratch
     sd x2, 0(x1)
+    csrr x2, mstatus
+    li x3, MSTATUS_DUMP_MASK
+    and x2, x2, x3
+    sd x2, 64*8(x1)
+    li x3, 3 << 13                  # FS = dirty for the dump (the program may run with FS off)
+    csrs mstatus, x3
     .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     fsd f\n, (31+\n)*8(x1)
     .endr
     frcsr x2
     sd x2, 63*8(x1)
-    csrr x2, mstatus
-    li x3, MSTATUS_DUMP_MASK
-    and x2, x2, x3
-    sd x2, 64*8(x1)
     la a0, state
     ld a1, 65*8(a0)
     li t0, 32
@@ -822,12 +847,13 @@ Emitted emit(const Program& p, const std::vector<bool>& keep_in) {
   std::string excl;
   for (const auto& m : p.options.exclude) excl += (excl.empty() ? " --exclude " : ",") + m;
   s += fmt::format(
-      "# lockstep random program: seed {}, {} groups ({} emitted), misaligned {}%.\n"
-      "# Regenerate: random_program --seed {} --length {} --misaligned {}{} --out FILE.S\n"
+      "# lockstep random program: seed {}, {} groups ({} emitted), misaligned {}%, {} passes.\n"
+      "# Regenerate: random_program --seed {} --length {} --misaligned {} --repeat {}{} --out FILE.S\n"
       "# Base register x{} = data area + 0x{:x} (0x{:x}); sp = data area (0x{:x}).\n",
-      p.options.seed, n, kept, p.options.misaligned_percent, p.options.seed, p.options.length,
-      p.options.misaligned_percent, excl, p.base_reg, kBaseOffset, kBaseAddr, kSpAddr);
-  s += fmt::format("    .equ MSTATUS_DUMP_MASK, 0x{:x}\n", kMstatusDumpMask);
+      p.options.seed, n, kept, p.options.misaligned_percent, p.options.repeat, p.options.seed,
+      p.options.length, p.options.misaligned_percent, p.options.repeat, excl, p.base_reg, kBaseOffset, kBaseAddr, kSpAddr);
+  s += fmt::format("    .equ MSTATUS_DUMP_MASK, 0x{:x}\n    .equ REPEAT, {}\n", kMstatusDumpMask,
+                   std::max<u32>(1, p.options.repeat));
   s += kRuntimeStart;
   s += "\n    .section .text.random,\"ax\",@progbits\n    .globl random_code\nrandom_code:\n";
 
@@ -876,7 +902,9 @@ Emitted emit(const Program& p, const std::vector<bool>& keep_in) {
   for (unsigned i = 0; i < 32; ++i) s += fmt::format("    .dword 0x{:016x}  # f{}\n", p.f[i], i);
   s += fmt::format("init_fcsr:\n    .word 0x{:x}  # frm {} fflags 0x{:x}\n", p.fcsr, p.fcsr >> 5,
                    p.fcsr & 0x1F);
-  s += "    .balign 8\ntrap_save:\n    .zero 32\n";
+  static constexpr const char* kFs[4] = {"off", "initial", "clean", "dirty"};
+  s += fmt::format("    .word 0x{:x}  # mstatus.FS = {}\n", p.fs << 13, kFs[p.fs & 3]);
+  s += "    .balign 8\ntrap_save:\n    .zero 48\n";
   return e;
 }
 

@@ -37,6 +37,7 @@ class Rng {
 struct Options {
   u64 seed = 1;
   u32 length = 300;                 // random instruction groups
+  u32 repeat = 2;                   // passes over the random code (>1: decoded/translated code is reused)
   unsigned misaligned_percent = 25; // of loads/stores (never AMO/LR/SC)
   unsigned bad_rm_percent = 3;      // FP rounding-mode fields 5/6 (illegal) on purpose
   unsigned bad_frm_percent = 3;     // programs whose initial frm is 5..7 (dynamic rm traps)
@@ -75,6 +76,7 @@ struct Program {
   std::array<u64, 32> x{};  // initial integer registers (x0, base and sp are fixed)
   std::array<u64, 32> f{};  // initial FP registers (raw 64-bit, NaN-boxed or not)
   u32 fcsr = 0;
+  u32 fs = 3;               // mstatus.FS while the random code runs (3 = dirty; 0 = off: FP traps)
   std::array<u64, kDataWords> data{};
   std::vector<Group> groups;
 };

@@ -30,6 +30,7 @@ struct Config {
   std::string objdump = "riscv64-unknown-elf-objdump";
   std::string qemu = "qemu-system-riscv64";
   std::string lockstep;
+  std::vector<std::string> lockstep_args;  // appended to `lockstep run ...` (e.g. --jit on)
   std::string ld_script;
   std::string workdir;
   double timeout = 20;
@@ -212,8 +213,10 @@ class Runner {
                        c_.timeout);
   }
   ProcessResult run_lockstep(const fs::path& elf) {
-    return run_process({c_.lockstep, "run", "-M", "virt", "-m", "256M", "-bios", "none", "-kernel", elf.string()},
-                       c_.timeout);
+    std::vector<std::string> argv = {c_.lockstep, "run", "-M", "virt", "-m", "256M", "-bios", "none",
+                                     "-kernel", elf.string()};
+    argv.insert(argv.end(), c_.lockstep_args.begin(), c_.lockstep_args.end());
+    return run_process(argv, c_.timeout);
   }
 };
 
@@ -278,9 +281,15 @@ Minimised minimise(Runner& runner, const Config& c, const Program& p, const fs::
 // ---------------------------------------------------------------------------------------------
 
 std::string describe_diffs(const Outcome& o, const std::vector<Placed>& code, size_t limit) {
+  // (limit 0: only the status lines)
   std::string s;
   size_t shown = 0;
+  if (o.dut.words.empty()) {
+    s += fmt::format("    lockstep printed no dump at all ({})\n", o.dut_run.status());
+    limit = 0;
+  }
   for (const auto& d : o.diffs) {
+    if (limit == 0) break;
     if (shown++ == limit) {
       s += fmt::format("    ... {} more\n", o.diffs.size() - limit);
       break;
@@ -348,6 +357,7 @@ std::string operand_values(const Program& p, const std::vector<Placed>& code, un
 }
 
 struct SeedResult {
+  bool fatal = false;  // the runtime alone differs: every seed would, so the run stops
   bool failed = false;
   bool error = false;
   std::string report;
@@ -389,6 +399,7 @@ SeedResult run_seed(Runner& runner, const Config& c, u64 seed) {
     r += describe_diffs(m.outcome, m.outcome.emitted.code, 12);
     r += fmt::format("  minimal program: {}\n", (dir / "minimal.S").string());
     res.culprit = "(runtime)";
+    res.fatal = true;
     return res;
   }
   const auto& g = p.groups[m.culprit];
@@ -409,9 +420,11 @@ SeedResult run_seed(Runner& runner, const Config& c, u64 seed) {
   }
   r += "  initial values of the culprit's register operands:\n";
   r += operand_values(p, m.outcome.emitted.code, m.culprit);
+  std::string extra;
+  for (const auto& a : c.lockstep_args) extra += " " + a;
   r += fmt::format("  reproduce: {} -march=rv64gc -mabi=lp64d -nostdlib -T {} -o m.elf {}; {} run -M virt -m 256M "
-                   "-bios none -kernel m.elf\n",
-                   c.cc, c.ld_script, (dir / "minimal.S").string(), c.lockstep);
+                   "-bios none -kernel m.elf{}\n",
+                   c.cc, c.ld_script, (dir / "minimal.S").string(), c.lockstep, extra);
   return res;
 }
 
@@ -426,12 +439,16 @@ int main(int argc, char** argv) {
   app.add_option("--seed", c.seed, "first seed");
   app.add_option("--count", c.count, "number of seeds");
   app.add_option("--length", c.gen.length, "random instructions per program");
+  app.add_option("--repeat", c.gen.repeat, "passes over the random code (reuses decoded code)")
+      ->check(CLI::Range(1, 1000000));
   app.add_option("--misaligned", c.gen.misaligned_percent, "percent of loads/stores that may be misaligned")
       ->check(CLI::Range(0, 100));
   app.add_option("--exclude", c.gen.exclude, "mnemonics to leave out, e.g. to look past a known bug")
       ->delimiter(',');
   app.add_option("--jobs,-j", c.jobs, "seeds run in parallel");
   app.add_option("--lockstep", c.lockstep, "lockstep binary");
+  app.add_option("--lockstep-arg", c.lockstep_args, "extra argument for lockstep run (repeatable), e.g. --lockstep-arg=--jit --lockstep-arg=on")
+      ->allow_extra_args(false);
   app.add_option("--qemu", c.qemu, "qemu-system-riscv64");
   app.add_option("--cc", c.cc, "riscv64-unknown-elf-gcc");
   app.add_option("--objdump", c.objdump, "riscv64-unknown-elf-objdump (listings)");
@@ -471,7 +488,7 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         (res.failed ? failed : errors)++;
         if (res.failed) by_culprit[res.culprit.empty() ? "?" : res.culprit].push_back(seed);
-        if (!c.keep_going) stop = true;
+        if (!c.keep_going || res.fatal) stop = true;
       } else {
         ++passed;
       }
@@ -482,7 +499,7 @@ int main(int argc, char** argv) {
   for (auto& t : threads) t.join();
 
   fmt::print("random_diff: seeds {}..{}, length {}: {} passed, {} mismatched, {} errors{}\n", c.seed,
-             c.seed + c.count - 1, c.gen.length, passed, failed, errors, stop ? " (stopped at the first failure)" : "");
+             c.seed + c.count - 1, c.gen.length, passed, failed, errors, stop ? " (stopped early)" : "");
   for (const auto& [name, seeds] : by_culprit) {
     std::string list;
     for (size_t k = 0; k < seeds.size() && k < 10; ++k) list += fmt::format(" {}", seeds[k]);
