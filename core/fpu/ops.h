@@ -15,6 +15,13 @@
 // runs in RNE: an exact result is the same in every mode; an inexact one is redone in software
 // with ties away (sqrt never lands on a tie, so its RNE result is already the RMM result).
 // Integer conversions, comparisons, min/max and classification are integer code.
+//
+// Fast path: reading the host flags costs more than the operation. When NX has already accrued
+// (the usual state in floating-point code: software rarely clears fflags), an operation whose
+// result is finite, normal and neither the largest finite nor the smallest normal value can have
+// raised nothing but NX: NV gives a NaN, DZ an infinity, OF an infinity or the largest finite
+// value, UF (tininess after rounding) a result no larger than the smallest normal. Such results
+// skip the flag read; any other result is recomputed on the flag-reading path.
 namespace lockstep::core::fpu {
 
 namespace detail {
@@ -30,25 +37,56 @@ inline typename F::U finish(HostT<F> r, u32 mx, u32& fl) {
   return is_nan<F>(bits) ? F::kCanonNaN : bits;
 }
 
+// A result that cannot carry a flag other than NX (see the header comment).
+template <class F>
+inline bool ordinary(typename F::U r) {
+  const typename F::U m = abs_bits<F>(r);
+  return m > F::kFracMask + 1 && m < F::kMaxFinite;
+}
+
+// Whether the no-flags fast path may be tried.
+inline bool nx_accrued(unsigned rm, u32 fl) { return rm != kRMM && (fl & kNX); }
+
 enum class Arith { Add, Sub, Mul, Div };
 
 template <class F, Arith Op>
-inline typename F::U arith(typename F::U a, typename F::U b, unsigned rm, u32& fl) {
-  const unsigned hrm = rm == kRMM ? kRNE : rm;
-  u32 mx;
-  HostT<F> r;
-  const HostT<F> x = to_host<F>(a), y = to_host<F>(b);
+inline HostT<F> host_arith(HostT<F> x, HostT<F> y, unsigned rm, u32& mx) {
   if constexpr (std::is_same_v<F, F32>) {
-    if constexpr (Op == Arith::Add) r = host::add_s(x, y, hrm, mx);
-    if constexpr (Op == Arith::Sub) r = host::sub_s(x, y, hrm, mx);
-    if constexpr (Op == Arith::Mul) r = host::mul_s(x, y, hrm, mx);
-    if constexpr (Op == Arith::Div) r = host::div_s(x, y, hrm, mx);
+    if constexpr (Op == Arith::Add) return host::add_s(x, y, rm, mx);
+    if constexpr (Op == Arith::Sub) return host::sub_s(x, y, rm, mx);
+    if constexpr (Op == Arith::Mul) return host::mul_s(x, y, rm, mx);
+    if constexpr (Op == Arith::Div) return host::div_s(x, y, rm, mx);
   } else {
-    if constexpr (Op == Arith::Add) r = host::add_d(x, y, hrm, mx);
-    if constexpr (Op == Arith::Sub) r = host::sub_d(x, y, hrm, mx);
-    if constexpr (Op == Arith::Mul) r = host::mul_d(x, y, hrm, mx);
-    if constexpr (Op == Arith::Div) r = host::div_d(x, y, hrm, mx);
+    if constexpr (Op == Arith::Add) return host::add_d(x, y, rm, mx);
+    if constexpr (Op == Arith::Sub) return host::sub_d(x, y, rm, mx);
+    if constexpr (Op == Arith::Mul) return host::mul_d(x, y, rm, mx);
+    if constexpr (Op == Arith::Div) return host::div_d(x, y, rm, mx);
   }
+}
+template <class F, Arith Op>
+inline HostT<F> host_arith_nf(HostT<F> x, HostT<F> y, unsigned rm) {
+  if constexpr (std::is_same_v<F, F32>) {
+    if constexpr (Op == Arith::Add) return host::add_s_nf(x, y, rm);
+    if constexpr (Op == Arith::Sub) return host::sub_s_nf(x, y, rm);
+    if constexpr (Op == Arith::Mul) return host::mul_s_nf(x, y, rm);
+    if constexpr (Op == Arith::Div) return host::div_s_nf(x, y, rm);
+  } else {
+    if constexpr (Op == Arith::Add) return host::add_d_nf(x, y, rm);
+    if constexpr (Op == Arith::Sub) return host::sub_d_nf(x, y, rm);
+    if constexpr (Op == Arith::Mul) return host::mul_d_nf(x, y, rm);
+    if constexpr (Op == Arith::Div) return host::div_d_nf(x, y, rm);
+  }
+}
+
+template <class F, Arith Op>
+inline typename F::U arith(typename F::U a, typename F::U b, unsigned rm, u32& fl) {
+  const HostT<F> x = to_host<F>(a), y = to_host<F>(b);
+  if (nx_accrued(rm, fl)) {
+    const typename F::U r = from_host<F>(host_arith_nf<F, Op>(x, y, rm));
+    if (ordinary<F>(r)) return r;
+  }
+  u32 mx;
+  const HostT<F> r = host_arith<F, Op>(x, y, rm == kRMM ? kRNE : rm, mx);
   if (rm == kRMM && (mx & 0x20)) [[unlikely]] {  // PE: inexact, so the tie rule may matter
     if constexpr (Op == Arith::Add) return soft::add<F>(a, b, kRMM, fl);
     if constexpr (Op == Arith::Sub) return soft::add<F>(a, b ^ F::kSign, kRMM, fl);
@@ -56,6 +94,15 @@ inline typename F::U arith(typename F::U a, typename F::U b, unsigned rm, u32& f
     if constexpr (Op == Arith::Div) return soft::div<F>(a, b, kRMM, fl);
   }
   return finish<F>(r, mx, fl);
+}
+
+template <class F>
+inline HostT<F> host_fma(HostT<F> a, HostT<F> b, HostT<F> c, unsigned rm, u32& mx) {
+  if constexpr (std::is_same_v<F, F32>) {
+    return host::fma_s(a, b, c, rm, mx);
+  } else {
+    return host::fma_d(a, b, c, rm, mx);
+  }
 }
 }  // namespace detail
 
@@ -76,12 +123,22 @@ template <class F>
 inline typename F::U sqrt(typename F::U a, unsigned rm, u32& fl) {
   // A square root is never a tie (nor subnormal), so RMM rounds like RNE.
   const unsigned hrm = rm == kRMM ? kRNE : rm;
+  const detail::HostT<F> x = detail::to_host<F>(a);
+  if (fl & kNX) {
+    typename F::U r;
+    if constexpr (std::is_same_v<F, F32>) {
+      r = detail::from_host<F>(host::sqrt_s_nf(x, hrm));
+    } else {
+      r = detail::from_host<F>(host::sqrt_d_nf(x, hrm));
+    }
+    if (detail::ordinary<F>(r)) return r;
+  }
   u32 mx;
   detail::HostT<F> r;
   if constexpr (std::is_same_v<F, F32>) {
-    r = host::sqrt_s(detail::to_host<F>(a), hrm, mx);
+    r = host::sqrt_s(x, hrm, mx);
   } else {
-    r = host::sqrt_d(detail::to_host<F>(a), hrm, mx);
+    r = host::sqrt_d(x, hrm, mx);
   }
   return detail::finish<F>(r, mx, fl);
 }
@@ -89,28 +146,22 @@ inline typename F::U sqrt(typename F::U a, unsigned rm, u32& fl) {
 // a * b + c, one rounding. fmsub/fnmsub/fnmadd negate operands before calling.
 template <class F>
 inline typename F::U fma(typename F::U a, typename F::U b, typename F::U c, unsigned rm, u32& fl) {
-  if (rm == kRMM || !host::kHasFma) [[unlikely]] {
-    if (rm == kRMM && host::kHasFma) {
-      u32 mx;
-      detail::HostT<F> r;
-      if constexpr (std::is_same_v<F, F32>) {
-        r = host::fma_s(detail::to_host<F>(a), detail::to_host<F>(b), detail::to_host<F>(c), kRNE, mx);
-      } else {
-        r = host::fma_d(detail::to_host<F>(a), detail::to_host<F>(b), detail::to_host<F>(c), kRNE, mx);
-      }
-      if (!(mx & 0x20) && !is_nan<F>(detail::from_host<F>(r))) return detail::finish<F>(r, mx, fl);
+  using detail::to_host;
+  if (!host::kHasFma) [[unlikely]] return soft::fma<F>(a, b, c, rm, fl);
+  if (detail::nx_accrued(rm, fl)) {
+    typename F::U r;
+    if constexpr (std::is_same_v<F, F32>) {
+      r = detail::from_host<F>(host::fma_s_nf(to_host<F>(a), to_host<F>(b), to_host<F>(c), rm));
+    } else {
+      r = detail::from_host<F>(host::fma_d_nf(to_host<F>(a), to_host<F>(b), to_host<F>(c), rm));
     }
-    return soft::fma<F>(a, b, c, rm, fl);
+    if (detail::ordinary<F>(r)) return r;
   }
   u32 mx;
-  detail::HostT<F> r;
-  if constexpr (std::is_same_v<F, F32>) {
-    r = host::fma_s(detail::to_host<F>(a), detail::to_host<F>(b), detail::to_host<F>(c), rm, mx);
-  } else {
-    r = host::fma_d(detail::to_host<F>(a), detail::to_host<F>(b), detail::to_host<F>(c), rm, mx);
-  }
-  if (is_nan<F>(detail::from_host<F>(r))) [[unlikely]] {
-    // x86 does not signal invalid for inf * 0 + qNaN; RISC-V does. Decide NaN flags in software.
+  const detail::HostT<F> r = detail::host_fma<F>(to_host<F>(a), to_host<F>(b), to_host<F>(c), rm == kRMM ? kRNE : rm, mx);
+  // x86 does not signal invalid for inf * 0 + qNaN; RISC-V does: NaN results get their flags in
+  // software. An inexact RMM result is redone in software.
+  if (is_nan<F>(detail::from_host<F>(r)) || (rm == kRMM && (mx & 0x20))) [[unlikely]] {
     return soft::fma<F>(a, b, c, rm, fl);
   }
   return detail::finish<F>(r, mx, fl);
@@ -119,6 +170,10 @@ inline typename F::U fma(typename F::U a, typename F::U b, typename F::U c, unsi
 // Double to single, rounding.
 inline u32 narrow(u64 a, unsigned rm, u32& fl) {
   if (rm == kRMM) [[unlikely]] return soft::convert<F32, F64>(a, rm, fl);
+  if (fl & kNX) {
+    const u32 r = std::bit_cast<u32>(host::cvt_d_to_s_nf(std::bit_cast<double>(a), rm));
+    if (detail::ordinary<F32>(r)) return r;
+  }
   u32 mx;
   const float r = host::cvt_d_to_s(std::bit_cast<double>(a), rm, mx);
   return detail::finish<F32>(r, mx, fl);

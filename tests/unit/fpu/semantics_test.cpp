@@ -101,6 +101,32 @@ TEST_CASE("fadd.s: rounding modes on a tie, signed zeros, overflow, NaNs, NaN-bo
   expect_f(run({.fn = sem::fadd_s, .a = S(s1), .b = S(tiny), .flags_before = DZ}), S(s1), DZ | NX, "accrue");
 }
 
+TEST_CASE("with NX already accrued the fast path still reports every other flag") {
+  const u32 tiny = 0x33800000;
+  expect_f(run({.fn = sem::fadd_s, .a = S(s1), .b = S(tiny), .rm = RUP, .flags_before = NX}), S(0x3f800001), NX,
+           "plain inexact");
+  expect_f(run({.fn = sem::fadd_s, .a = S(sMax), .b = S(sMax), .rm = RTZ, .flags_before = NX}), S(sMax), OF | NX,
+           "overflow to max finite");
+  expect_f(run({.fn = sem::fadd_s, .a = S(sMax), .b = S(sMax), .rm = RNE, .flags_before = NX}), S(sInf), OF | NX,
+           "overflow to inf");
+  expect_f(run({.fn = sem::fmul_s, .a = S(0x3f7fffff), .b = S(0x00800000), .rm = RNE, .flags_before = NX}),
+           S(0x00800000), UF | NX, "tiny, rounded to the smallest normal");
+  expect_f(run({.fn = sem::fmul_d, .a = 0x3fefffffffffffff, .b = 0x0010000000000000, .rm = RNE, .flags_before = NX}),
+           0x0010000000000000, UF | NX, "tiny, rounded to the smallest normal (double)");
+  expect_f(run({.fn = sem::fdiv_d, .a = d1, .b = dPZ, .flags_before = NX}), dInf, DZ | NX, "divide by zero");
+  expect_f(run({.fn = sem::fsqrt_d, .a = dM1, .flags_before = NX}), dQNaN, NV | NX, "invalid");
+  expect_f(run({.fn = sem::fmadd_d, .a = dInf, .b = dPZ, .c = dQNaN, .flags_before = NX}), dQNaN, NV | NX,
+           "inf*0+qNaN");
+  expect_f(run({.fn = sem::fmadd_s, .a = S(sMax), .b = S(sMax), .c = S(sPZ), .rm = RDN, .flags_before = NX}),
+           S(sMax), OF | NX, "fma overflow RDN");
+  expect_f(run({.fn = sem::fcvt_s_d, .a = 0x7e37e43c8800759c, .rm = RTZ, .flags_before = NX}), S(sMax), OF | NX,
+           "narrow overflow");
+  expect_f(run({.fn = sem::fcvt_s_d, .a = 0x36a0000000000000, .flags_before = NX}), S(0x00000001), NX,
+           "narrow exact subnormal");
+  expect_f(run({.fn = sem::fmul_s, .a = S(0x3f800003), .b = S(0x3fc00000), .rm = RMM, .flags_before = NX}),
+           S(0x3fc00005), NX, "RMM tie");
+}
+
 TEST_CASE("fsub.s / fmul.s / fdiv.s") {
   expect_f(run({sem::fsub_s, S(s3), S(s1)}), S(s2), 0, "3-1");
   expect_f(run({sem::fsub_s, S(s1), S(s1), 0, RDN}), S(sNZ), 0, "1-1 RDN");

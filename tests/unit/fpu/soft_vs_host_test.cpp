@@ -113,6 +113,29 @@ void cross_check(u64 seed, int n) {
       fh = fs = 0;
       const u32 hn = narrow(a, rm, fh), sn = soft::convert<F32, F64>(a, rm, fs);
       check_same<F32>("narrow", rm, static_cast<u32>(a), 0, 0, hn, fh, sn, fs, failures);
+      fh = kNX;
+      const u32 hn_nx = narrow(a, rm, fh);
+      check_same<F32>("narrow, NX accrued", rm, static_cast<u32>(a), 0, 0, hn_nx, fh, sn, fs | kNX, failures);
+    }
+    // With NX already accrued the host path may skip reading the flags: same results, and the
+    // flags still gain everything but NX.
+    const unsigned rm5 = r.below(5);
+    struct {
+      const char* name;
+      U (*fn)(U, U, unsigned, u32&);
+    } const binops[] = {{"add", add<F>}, {"sub", sub<F>}, {"mul", mul<F>}, {"div", div<F>}};
+    for (const auto& op : binops) {
+      u32 f0 = 0, f1 = kNX;
+      const U r0 = op.fn(a, b, rm5, f0), r1 = op.fn(a, b, rm5, f1);
+      check_same<F>(op.name, rm5, a, b, 0, r0, f0 | kNX, r1, f1, failures);
+    }
+    {
+      u32 f0 = 0, f1 = kNX;
+      const U r0 = fma<F>(a, b, c, rm5, f0), r1 = fma<F>(a, b, c, rm5, f1);
+      check_same<F>("fma, NX accrued", rm5, a, b, c, r0, f0 | kNX, r1, f1, failures);
+      f0 = 0, f1 = kNX;
+      const U s0 = fpu::sqrt<F>(a, rm5, f0), s1 = fpu::sqrt<F>(a, rm5, f1);
+      check_same<F>("sqrt, NX accrued", rm5, a, 0, 0, s0, f0 | kNX, s1, f1, failures);
     }
   }
   CHECK(failures == 0);
