@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -47,6 +48,60 @@ Result<core::u64> parse_count(const std::string& text, const char* what) {
     return Error{fmt::format("invalid {} '{}': expected a non-negative decimal number", what, text)};
   }
   return value;
+}
+
+namespace {
+
+Result<bool> parse_on_off(const std::string& key, const std::string& value) {
+  if (value == "on" || value == "true" || value == "yes") return true;
+  if (value == "off" || value == "false" || value == "no") return false;
+  return Error{fmt::format("-drive: {}={}: expected on or off", key, value)};
+}
+
+}  // namespace
+
+Result<DriveOption> parse_drive(const std::string& text) {
+  // Split on single commas; ",," stands for a comma inside a value.
+  std::vector<std::string> parts(1);
+  for (size_t k = 0; k < text.size(); ++k) {
+    if (text[k] == ',') {
+      if (k + 1 < text.size() && text[k + 1] == ',') {
+        parts.back().push_back(',');
+        ++k;
+      } else {
+        parts.emplace_back();
+      }
+    } else {
+      parts.back().push_back(text[k]);
+    }
+  }
+  DriveOption d;
+  for (const std::string& part : parts) {
+    const auto eq = part.find('=');
+    if (eq == std::string::npos) return Error{fmt::format("-drive: '{}' is not key=value", part)};
+    const std::string key = part.substr(0, eq), value = part.substr(eq + 1);
+    if (key == "file") {
+      d.file = value;
+    } else if (key == "format") {
+      if (value != "raw") return Error{fmt::format("-drive: format={} is not supported (only raw)", value)};
+      d.format = value;
+    } else if (key == "if") {
+      if (value != "virtio") return Error{fmt::format("-drive: if={} is not supported (only virtio)", value)};
+      d.interface = value;
+    } else if (key == "readonly") {
+      auto v = parse_on_off(key, value);
+      if (!v) return v.error();
+      d.read_only = v.value();
+    } else if (key == "snapshot") {
+      auto v = parse_on_off(key, value);
+      if (!v) return v.error();
+      d.snapshot = v.value();
+    } else {
+      return Error{fmt::format("-drive: unknown parameter '{}'", key)};
+    }
+  }
+  if (d.file.empty()) return Error{"-drive: file= is required"};
+  return d;
 }
 
 }  // namespace lockstep::tools

@@ -7,8 +7,8 @@
 namespace lockstep::tools {
 
 std::vector<std::string> qemu_style_args(int argc, char** argv) {
-  static constexpr std::array<std::string_view, 8> kSingleDashLong = {
-      "-bios", "-kernel", "-smp", "-append", "-machine", "-initrd", "-drive", "-memory",
+  static constexpr std::array<std::string_view, 9> kSingleDashLong = {
+      "-bios", "-kernel", "-smp", "-append", "-machine", "-initrd", "-drive", "-memory", "-dumpdtb",
   };
   std::vector<std::string> out;
   for (int k = 0; k < argc; ++k) {
@@ -16,7 +16,7 @@ std::vector<std::string> qemu_style_args(int argc, char** argv) {
     const auto eq = a.find('=');
     const std::string_view name = std::string_view(a).substr(0, eq);
     if (k > 0 && std::find(kSingleDashLong.begin(), kSingleDashLong.end(), name) != kSingleDashLong.end()) {
-      a.insert(0, "-");
+      a = std::string("-") + a;
     }
     out.push_back(std::move(a));
   }

@@ -64,6 +64,10 @@ int run_main(int argc, char** argv) {
   bool digest = false, trace = false;
   std::string jit = "auto";
   std::string signature_path;
+  std::vector<std::string> send_on;  // pattern, text, pattern, text, ...
+  std::string stop_on;
+  std::vector<std::string> drives;
+  std::string dumpdtb_path;
 
   app.add_option("-M,--machine", machine, "machine type: virt (the newest version)")->capture_default_str();
   app.add_option("-m,--memory", memory, "guest RAM size, QEMU spelling: 256M, 1G, 512 (MiB)")->capture_default_str();
@@ -75,6 +79,19 @@ int run_main(int argc, char** argv) {
                  "kernel: an ELF (loaded at its addresses; with -bios none it starts at its entry in M-mode) "
                  "or a raw image (loaded after the firmware, 2 MiB aligned)");
   app.add_option("--append", config.append, "kernel command line (device tree /chosen/bootargs)");
+  app.add_option("--initrd", config.initrd, "initial ram disk, loaded high in RAM (device tree /chosen/linux,initrd-*)");
+  app.add_option("--drive", drives,
+                 "a disk on the next free virtio-mmio slot: file=F,format=raw,if=virtio[,readonly=on][,snapshot=on] "
+                 "(snapshot=on keeps writes in memory)");
+  app.add_option("--send-on", send_on,
+                 "PATTERN TEXT: once the console output since the previous action contains PATTERN, type TEXT "
+                 "(escapes \\n \\r \\t \\xHH); repeatable, in order")
+      ->type_size(2)
+      ->allow_extra_args(false);
+  app.add_option("--stop-on", stop_on, "after the last --send-on, stop (exit 0) once the output contains PATTERN");
+  app.add_option("--dumpdtb", dumpdtb_path, "write the device tree given to the guest to FILE and exit");
+  app.add_option("--seed", config.seed, "machine seed: virtio-rng's stream and /chosen/rng-seed derive from it")
+      ->capture_default_str();
   app.add_option("--max-insns", max_insns_text, "stop after N instructions (exit code 3)");
   app.add_flag("--digest", digest, "at exit, print 'digest <icount> <xxh3-64>' of all machine state to stderr");
   app.add_option("--jit", jit, "execution engine: off (interpreter), on, auto")

@@ -1,6 +1,7 @@
 #include "machines/virt/device_tree.h"
 
 #include <libfdt.h>
+#include <xxhash.h>
 
 #include <fmt/format.h>
 
@@ -11,7 +12,7 @@ namespace {
 
 constexpr int kBufferSize = 64 * 1024;
 
-// Every libfdt call returns a negative error code on failure; collect the first one.
+// Every libfdt call returns a negative error code on failure; keep the first one.
 struct FdtWriter {
   std::vector<uint8_t> buf = std::vector<uint8_t>(kBufferSize);
   int err = 0;
@@ -21,16 +22,15 @@ struct FdtWriter {
   }
   void begin(const std::string& name) { check(fdt_begin_node(fdt(), name.c_str())); }
   void end() { check(fdt_end_node(fdt())); }
-  void prop_u32(const char* name, uint32_t v) { check(fdt_property_u32(fdt(), name, v)); }
-  void prop_str(const char* name, const std::string& v) { check(fdt_property_string(fdt(), name, v.c_str())); }
-  void prop_empty(const char* name) { check(fdt_property(fdt(), name, nullptr, 0)); }
-  void prop_cells(const char* name, std::initializer_list<uint32_t> cells) {
+  void u32(const char* name, uint32_t v) { check(fdt_property_u32(fdt(), name, v)); }
+  void str(const char* name, const std::string& v) { check(fdt_property_string(fdt(), name, v.c_str())); }
+  void empty(const char* name) { check(fdt_property(fdt(), name, nullptr, 0)); }
+  void cells(const char* name, const std::vector<uint32_t>& values) {
     std::vector<fdt32_t> be;
-    for (uint32_t c : cells) be.push_back(cpu_to_fdt32(c));
+    for (uint32_t c : values) be.push_back(cpu_to_fdt32(c));
     check(fdt_property(fdt(), name, be.data(), static_cast<int>(be.size() * sizeof(fdt32_t))));
   }
-  // A list of strings ("a\0b\0").
-  void prop_strings(const char* name, std::initializer_list<const char*> list) {
+  void strings(const char* name, std::initializer_list<const char*> list) {
     std::string joined;
     for (const char* s : list) {
       joined += s;
@@ -39,13 +39,25 @@ struct FdtWriter {
     check(fdt_property(fdt(), name, joined.data(), static_cast<int>(joined.size())));
   }
   void reg(core::u64 base, core::u64 size) {
-    prop_cells("reg", {static_cast<uint32_t>(base >> 32), static_cast<uint32_t>(base), static_cast<uint32_t>(size >> 32),
-                       static_cast<uint32_t>(size)});
+    cells("reg", {static_cast<uint32_t>(base >> 32), static_cast<uint32_t>(base), static_cast<uint32_t>(size >> 32),
+                  static_cast<uint32_t>(size)});
   }
 };
 
-constexpr uint32_t kCpuIntcPhandleBase = 1;  // one interrupt controller per hart
-constexpr uint32_t kTestPhandle = 0x20;
+// Phandles as QEMU 7.2 numbers them: harts from the highest down (cpu, then its
+// interrupt controller), then the PLIC, then the test device.
+uint32_t cpu_phandle(unsigned hart, unsigned harts) { return 2 * (harts - 1 - hart) + 1; }
+uint32_t intc_phandle(unsigned hart, unsigned harts) { return cpu_phandle(hart, harts) + 1; }
+uint32_t plic_phandle(unsigned harts) { return 2 * harts + 1; }
+uint32_t test_phandle(unsigned harts) { return 2 * harts + 2; }
+
+constexpr unsigned kVirtioSlots = 8;
+constexpr uint32_t kPlicSources = 96;
+
+// QEMU's PMU event map for the virt board (riscv,event-to-mhpmcounters), which OpenSBI reads.
+const std::vector<uint32_t> kPmuEvents = {0x01,    0x01,    0x7fff9, 0x02,    0x02, 0x7fffc, 0x10019,
+                                          0x10019, 0x7fff8, 0x1001b, 0x1001b, 0x7fff8, 0x10021, 0x10021,
+                                          0x7fff8, 0x00,    0x00,    0x00,    0x00, 0x00};
 
 }  // namespace
 
@@ -56,53 +68,79 @@ core::u64 device_tree_address(core::u64 ram_base, core::u64 ram_size, core::u64 
   return (top - fdt_size) & ~(k2MiB - 1);
 }
 
+// Nodes are written in the order QEMU's tree lists them (shared/reference/).
 Result<std::vector<uint8_t>> build_device_tree(const DeviceTreeParams& p) {
+  const unsigned n = p.harts;
   FdtWriter w;
   w.check(fdt_create(w.fdt(), kBufferSize));
   w.check(fdt_finish_reservemap(w.fdt()));
   w.begin("");
-  w.prop_u32("#address-cells", 2);
-  w.prop_u32("#size-cells", 2);
-  w.prop_str("compatible", "riscv-virtio");
-  w.prop_str("model", "riscv-virtio,qemu");
+  w.u32("#address-cells", 2);
+  w.u32("#size-cells", 2);
+  w.str("compatible", "riscv-virtio");
+  w.str("model", "riscv-virtio,qemu");
+
+  w.begin("pmu");
+  w.cells("riscv,event-to-mhpmcounters", kPmuEvents);
+  w.str("compatible", "riscv,pmu");
+  w.end();
 
   w.begin("chosen");
-  w.prop_str("stdout-path", fmt::format("/soc/serial@{:x}", map_row(Region::Uart0).base));
-  if (!p.bootargs.empty()) w.prop_str("bootargs", p.bootargs);
+  std::vector<uint32_t> seed(8);
+  for (unsigned k = 0; k < 8; ++k) {
+    const core::u64 input[2] = {p.seed, k};
+    seed[k] = static_cast<uint32_t>(XXH3_64bits(input, sizeof input));
+  }
+  w.cells("rng-seed", seed);
+  if (p.initrd_end > p.initrd_start) {
+    w.cells("linux,initrd-end", {static_cast<uint32_t>(p.initrd_end >> 32), static_cast<uint32_t>(p.initrd_end)});
+    w.cells("linux,initrd-start", {static_cast<uint32_t>(p.initrd_start >> 32), static_cast<uint32_t>(p.initrd_start)});
+  }
+  if (!p.bootargs.empty()) w.str("bootargs", p.bootargs);
+  w.str("stdout-path", fmt::format("/soc/serial@{:x}", map_row(Region::Uart0).base));
   w.end();
+
+  for (auto [node, value] : {std::pair{"poweroff", 0x5555u}, std::pair{"reboot", 0x7777u}}) {
+    w.begin(node);
+    w.u32("value", value);
+    w.u32("offset", 0);
+    w.u32("regmap", test_phandle(n));
+    w.str("compatible", fmt::format("syscon-{}", node));
+    w.end();
+  }
 
   const MapRow& dram = map_row(Region::Dram);
   w.begin(fmt::format("memory@{:x}", dram.base));
-  w.prop_str("device_type", "memory");
+  w.str("device_type", "memory");
   w.reg(dram.base, p.ram_size);
   w.end();
 
   w.begin("cpus");
-  w.prop_u32("#address-cells", 1);
-  w.prop_u32("#size-cells", 0);
-  w.prop_u32("timebase-frequency", static_cast<uint32_t>(kClintFrequency));
-  for (unsigned k = 0; k < p.harts; ++k) {
+  w.u32("#address-cells", 1);
+  w.u32("#size-cells", 0);
+  w.u32("timebase-frequency", static_cast<uint32_t>(kClintFrequency));
+  for (unsigned k = 0; k < n; ++k) {
     w.begin(fmt::format("cpu@{}", k));
-    w.prop_u32("phandle", kCpuIntcPhandleBase + 2 * k + 1);
-    w.prop_str("device_type", "cpu");
-    w.prop_u32("reg", k);
-    w.prop_str("status", "okay");
-    w.prop_str("compatible", "riscv");
-    w.prop_str("riscv,isa", "rv64imafdc_zicsr_zifencei");
-    w.prop_str("mmu-type", "riscv,sv48");
+    w.u32("phandle", cpu_phandle(k, n));
+    w.str("device_type", "cpu");
+    w.u32("reg", k);
+    w.str("status", "okay");
+    w.str("compatible", "riscv");
+    w.str("riscv,isa", "rv64imafdc_zicsr_zifencei");
+    w.str("mmu-type", "riscv,sv48");
     w.begin("interrupt-controller");
-    w.prop_u32("#interrupt-cells", 1);
-    w.prop_empty("interrupt-controller");
-    w.prop_str("compatible", "riscv,cpu-intc");
-    w.prop_u32("phandle", kCpuIntcPhandleBase + 2 * k);
+    w.u32("#interrupt-cells", 1);
+    w.empty("interrupt-controller");
+    w.str("compatible", "riscv,cpu-intc");
+    w.u32("phandle", intc_phandle(k, n));
     w.end();
     w.end();
   }
   w.begin("cpu-map");
   w.begin("cluster0");
-  for (unsigned k = 0; k < p.harts; ++k) {
+  for (unsigned k = 0; k < n; ++k) {
     w.begin(fmt::format("core{}", k));
-    w.prop_u32("cpu", kCpuIntcPhandleBase + 2 * k + 1);
+    w.u32("cpu", cpu_phandle(k, n));
     w.end();
   }
   w.end();
@@ -110,54 +148,67 @@ Result<std::vector<uint8_t>> build_device_tree(const DeviceTreeParams& p) {
   w.end();  // cpus
 
   w.begin("soc");
-  w.prop_u32("#address-cells", 2);
-  w.prop_u32("#size-cells", 2);
-  w.prop_strings("compatible", {"simple-bus"});
-  w.prop_empty("ranges");
+  w.u32("#address-cells", 2);
+  w.u32("#size-cells", 2);
+  w.str("compatible", "simple-bus");
+  w.empty("ranges");
+
+  auto plic_device = [&](Region r, uint32_t irq, std::initializer_list<const char*> compatible, const std::string& node) {
+    const MapRow& row = map_row(r);
+    w.begin(fmt::format("{}@{:x}", node, row.base));
+    w.u32("interrupts", irq);
+    w.u32("interrupt-parent", plic_phandle(n));
+    if (r == Region::Uart0) w.u32("clock-frequency", static_cast<uint32_t>(kUartClockFrequency));
+    w.reg(row.base, row.size);
+    w.strings("compatible", compatible);
+    w.end();
+  };
+  plic_device(Region::Rtc, kRtcIrq, {"google,goldfish-rtc"}, "rtc");
+  plic_device(Region::Uart0, kUart0Irq, {"ns16550a"}, "serial");
 
   const MapRow& test = map_row(Region::Test);
   w.begin(fmt::format("test@{:x}", test.base));
-  w.prop_u32("phandle", kTestPhandle);
+  w.u32("phandle", test_phandle(n));
   w.reg(test.base, test.size);
-  w.prop_strings("compatible", {"sifive,test1", "sifive,test0", "syscon"});
+  w.strings("compatible", {"sifive,test1", "sifive,test0", "syscon"});
   w.end();
 
-  const MapRow& uart = map_row(Region::Uart0);
-  w.begin(fmt::format("serial@{:x}", uart.base));
-  w.prop_u32("clock-frequency", static_cast<uint32_t>(kUartClockFrequency));
-  w.reg(uart.base, uart.size);
-  w.prop_str("compatible", "ns16550a");
+  const MapRow& virtio = map_row(Region::Virtio);
+  for (unsigned slot = kVirtioSlots; slot-- > 0;) {
+    const core::u64 base = virtio.base + slot * virtio.size;
+    w.begin(fmt::format("virtio_mmio@{:x}", base));
+    w.u32("interrupts", kVirtioIrqBase + slot);
+    w.u32("interrupt-parent", plic_phandle(n));
+    w.reg(base, virtio.size);
+    w.str("compatible", "virtio,mmio");
+    w.end();
+  }
+
+  const MapRow& plic = map_row(Region::Plic);
+  w.begin(fmt::format("plic@{:x}", plic.base));
+  w.u32("phandle", plic_phandle(n));
+  w.u32("riscv,ndev", kPlicSources);
+  w.reg(plic.base, plic.size);
+  std::vector<uint32_t> plic_ext, clint_ext;
+  for (unsigned k = 0; k < n; ++k) {
+    plic_ext.insert(plic_ext.end(), {intc_phandle(k, n), 11, intc_phandle(k, n), 9});  // M and S external
+    clint_ext.insert(clint_ext.end(), {intc_phandle(k, n), 3, intc_phandle(k, n), 7});  // M soft, M timer
+  }
+  w.cells("interrupts-extended", plic_ext);
+  w.empty("interrupt-controller");
+  w.strings("compatible", {"sifive,plic-1.0.0", "riscv,plic0"});
+  w.u32("#address-cells", 0);
+  w.u32("#interrupt-cells", 1);
   w.end();
 
   const MapRow& clint = map_row(Region::Clint);
   w.begin(fmt::format("clint@{:x}", clint.base));
-  std::vector<fdt32_t> ext;
-  for (unsigned k = 0; k < p.harts; ++k) {
-    for (uint32_t irq : {3u, 7u}) {  // M software, M timer
-      ext.push_back(cpu_to_fdt32(kCpuIntcPhandleBase + 2 * k));
-      ext.push_back(cpu_to_fdt32(irq));
-    }
-  }
-  w.check(fdt_property(w.fdt(), "interrupts-extended", ext.data(), static_cast<int>(ext.size() * sizeof(fdt32_t))));
+  w.cells("interrupts-extended", clint_ext);
   w.reg(clint.base, clint.size);
-  w.prop_strings("compatible", {"sifive,clint0", "riscv,clint0"});
+  w.strings("compatible", {"sifive,clint0", "riscv,clint0"});
   w.end();
 
   w.end();  // soc
-
-  w.begin("poweroff");
-  w.prop_u32("value", 0x5555);
-  w.prop_u32("offset", 0);
-  w.prop_u32("regmap", kTestPhandle);
-  w.prop_str("compatible", "syscon-poweroff");
-  w.end();
-  w.begin("reboot");
-  w.prop_u32("value", 0x7777);
-  w.prop_u32("offset", 0);
-  w.prop_u32("regmap", kTestPhandle);
-  w.prop_str("compatible", "syscon-reboot");
-  w.end();
-
   w.end();  // root
   w.check(fdt_finish(w.fdt()));
   w.check(fdt_pack(w.fdt()));

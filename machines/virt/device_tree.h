@@ -11,6 +11,8 @@ struct DeviceTreeParams {
   core::u64 ram_size = 0;
   unsigned harts = 1;
   std::string bootargs;
+  core::u64 initrd_start = 0, initrd_end = 0;  // both 0: no initrd
+  core::u64 seed = 0;  // the machine seed: chosen/rng-seed derives from it (QEMU's is random)
 };
 
 // The flattened device tree for the board, built with libfdt, following the node names and

@@ -41,4 +41,9 @@ inline constexpr u64 kClintMtimerOffset = 0x4000;  // mswi at +0, mtimer (mtimec
 inline constexpr u64 kClintFrequency = 10'000'000;
 inline constexpr u64 kUartClockFrequency = 0x384000;
 
+// PLIC sources (include/hw/riscv/virt.h).
+inline constexpr unsigned kVirtioIrqBase = 1;  // slots 0..7 → 1..8
+inline constexpr unsigned kUart0Irq = 10;
+inline constexpr unsigned kRtcIrq = 11;
+
 }  // namespace lockstep::machines::virt

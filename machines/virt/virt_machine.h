@@ -21,6 +21,13 @@ namespace lockstep::machines::virt {
 
 using core::u64;
 
+// One -drive: a raw image on a virtio-mmio slot.
+struct DriveConfig {
+  std::string file;
+  bool read_only = false;
+  bool snapshot = false;  // writes stay in memory; the file is never modified
+};
+
 struct VirtConfig {
   std::string machine = "virt";
   u64 ram_size = u64{128} << 20;  // QEMU's default for riscv virt
@@ -28,6 +35,10 @@ struct VirtConfig {
   std::string bios = "default";   // "none", "default" (Debian's OpenSBI fw_dynamic) or a path
   std::string kernel;
   std::string append;
+  std::string initrd;
+  std::vector<DriveConfig> drives;
+  u64 seed = 0x6c6f636b73746570;      // "lockstep": virtio-rng stream and chosen/rng-seed derive from it
+  u64 rtc_base_ns = 1767225600ull * 1000000000ull;  // goldfish RTC at reset: 2026-01-01T00:00:00Z
   bool htif = false;              // HTIF even when the ELF has no tohost symbol
   u64 ns_per_insn = 1;
   u64 smp_quantum = 1000;         // instructions per hart turn with -smp > 1
