@@ -305,6 +305,8 @@ class Generator {
   bool has_rows() const { return !usable_.empty(); }
 
   Group make_group(u32 index) {
+    if (rng_.percent(opt_.illegal_percent))
+      if (auto g = try_illegal()) return *g;
     for (;;) {
       const RowInfo& info = usable_[rng_.below(usable_.size())];
       if (auto g = try_row(info, index)) return *g;
@@ -368,6 +370,36 @@ class Generator {
 
   static Piece piece(u32 raw, int row, std::string_view name) {
     return Piece{raw, static_cast<u8>((raw & 3) == 3 ? 4 : 2), row, name};
+  }
+
+  // A near miss: a usable row's encoding with one or two of its fixed bits flipped (never the
+  // length bits), kept only if no row of the table matches it, so both sides must trap.
+  std::optional<Group> try_illegal() {
+    const auto rows = dec::all_rows();
+    for (int tries = 0; tries < 20; ++tries) {
+      const RowInfo& info = usable_[rng_.below(usable_.size())];
+      const auto& r = rows[info.index];
+      const bool compressed = info.kind == Kind::Compressed;
+      const u32 width_mask = compressed ? 0xFFFF : 0xFFFFFFFF;
+      u32 raw = (r.match | (static_cast<u32>(rng_.next()) & ~r.mask)) & width_mask;
+      const u32 flippable = r.mask & width_mask & ~u32{3};
+      if (flippable == 0) continue;
+      const unsigned flips = 1 + static_cast<unsigned>(rng_.below(2));
+      for (unsigned k = 0; k < flips; ++k) {
+        unsigned bit;
+        do bit = static_cast<unsigned>(rng_.below(compressed ? 16 : 32));
+        while (!((flippable >> bit) & 1));
+        raw ^= 1u << bit;
+      }
+      bool matched = false;
+      for (const auto& o : rows)
+        if (is_compressed_row(o) == compressed && (raw & o.mask) == o.match) matched = true;
+      if (matched) continue;
+      Group g;
+      g.pieces.push_back(piece(raw, -1, "(no row: illegal)"));
+      return g;
+    }
+    return std::nullopt;
   }
 
   std::optional<Group> try_row(const RowInfo& info, u32 index) {
@@ -848,10 +880,11 @@ Emitted emit(const Program& p, const std::vector<bool>& keep_in) {
   for (const auto& m : p.options.exclude) excl += (excl.empty() ? " --exclude " : ",") + m;
   s += fmt::format(
       "# lockstep random program: seed {}, {} groups ({} emitted), misaligned {}%, {} passes.\n"
-      "# Regenerate: random_program --seed {} --length {} --misaligned {} --repeat {}{} --out FILE.S\n"
+      "# Regenerate: random_program --seed {} --length {} --misaligned {} --repeat {} --illegal {}{} --out FILE.S\n"
       "# Base register x{} = data area + 0x{:x} (0x{:x}); sp = data area (0x{:x}).\n",
       p.options.seed, n, kept, p.options.misaligned_percent, p.options.repeat, p.options.seed,
-      p.options.length, p.options.misaligned_percent, p.options.repeat, excl, p.base_reg, kBaseOffset, kBaseAddr, kSpAddr);
+      p.options.length, p.options.misaligned_percent, p.options.repeat, p.options.illegal_percent, excl,
+      p.base_reg, kBaseOffset, kBaseAddr, kSpAddr);
   s += fmt::format("    .equ MSTATUS_DUMP_MASK, 0x{:x}\n    .equ REPEAT, {}\n", kMstatusDumpMask,
                    std::max<u32>(1, p.options.repeat));
   s += kRuntimeStart;

@@ -41,6 +41,7 @@ struct Options {
   unsigned misaligned_percent = 25; // of loads/stores (never AMO/LR/SC)
   unsigned bad_rm_percent = 3;      // FP rounding-mode fields 5/6 (illegal) on purpose
   unsigned bad_frm_percent = 3;     // programs whose initial frm is 5..7 (dynamic rm traps)
+  unsigned illegal_percent = 2;     // groups that are near misses of a row that no row matches
   std::vector<std::string> exclude; // mnemonics left out (to look past a known bug)
 };
 
@@ -58,7 +59,7 @@ enum class Fixup : u8 {
 struct Piece {
   u32 raw = 0;
   u8 len = 4;              // 2 or 4 bytes
-  int row = -1;            // decode-table row, or -1 for a helper (auipc/addi setting up an address)
+  int row = -1;            // decode-table row, or -1 (a helper setting up an address, or an illegal word)
   std::string_view name;   // the row's mnemonic, or the helper's
 };
 

@@ -441,6 +441,8 @@ int main(int argc, char** argv) {
   app.add_option("--length", c.gen.length, "random instructions per program");
   app.add_option("--repeat", c.gen.repeat, "passes over the random code (reuses decoded code)")
       ->check(CLI::Range(1, 1000000));
+  app.add_option("--illegal", c.gen.illegal_percent, "percent of groups that are encodings no row matches")
+      ->check(CLI::Range(0, 100));
   app.add_option("--misaligned", c.gen.misaligned_percent, "percent of loads/stores that may be misaligned")
       ->check(CLI::Range(0, 100));
   app.add_option("--exclude", c.gen.exclude, "mnemonics to leave out, e.g. to look past a known bug")

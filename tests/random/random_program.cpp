@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   app.add_option("--length", opt.length, "random instructions (groups)");
   app.add_option("--repeat", opt.repeat, "passes over the random code (reuses decoded code)")
       ->check(CLI::Range(1, 1000000));
+  app.add_option("--illegal", opt.illegal_percent, "percent of groups that are encodings no row matches")
+      ->check(CLI::Range(0, 100));
   app.add_option("--misaligned", opt.misaligned_percent, "percent of loads/stores that may be misaligned")
       ->check(CLI::Range(0, 100));
   app.add_option("--exclude", opt.exclude, "mnemonics to leave out (comma-separated)")->delimiter(',');
