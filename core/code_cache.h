@@ -11,7 +11,8 @@ namespace lockstep::core {
 // instruction that can change control flow (or the page end, or a length cap).
 struct Block {
   u64 paddr = 0;
-  std::vector<Insn> insns;
+  std::vector<Insn> insns;  // `length` instructions, then an end marker for the dispatcher
+  u64 length = 0;
 };
 
 // Decoded blocks keyed by physical address, plus a direct-mapped lookup by virtual pc.

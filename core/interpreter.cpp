@@ -20,7 +20,16 @@ enum HandlerId : u16 {
 #define LOCKSTEP_HANDLER_ID(name) kHandler_##name,
   LOCKSTEP_FOR_EACH_SEMANTICS(LOCKSTEP_HANDLER_ID)
 #undef LOCKSTEP_HANDLER_ID
+  kHandlerEnd,  // the marker after a block's last instruction
 };
+
+// Appends the end marker, so the threaded dispatch needs no per-instruction bounds check.
+void seal(Block& b) {
+  b.length = b.insns.size();
+  Insn end;
+  end.handler = kHandlerEnd;
+  b.insns.push_back(end);
+}
 
 u16 handler_for(SemFn fn) {
 #define LOCKSTEP_HANDLER_MATCH(name) \
@@ -84,6 +93,7 @@ Block* build_block(Hart& h, u64 pa, const u8* host_page, RamBlock& ram) {
     offset += insn.len;
     if (ends_block(insn)) break;
   }
+  seal(*block);
   u8& flags = ram.page_flags[(pa - ram.base) / kPageSize];
   if (!(flags & kPageHasCode)) {
     flags |= kPageHasCode;
@@ -137,17 +147,18 @@ void after_trap_or_jump(Hart& h, Flow f) {
   if (h.waiting_for_interrupt && h.clock) h.clock->offset_ns += qemu_tb_tail_after(h) * h.clock->ns_per_insn;
 }
 
-// Runs up to n instructions of a block with threaded dispatch: each handler is a semantics
-// function inlined, followed by the jump to the next instruction's handler. h.icount and h.pc
-// stay exact at every instruction (CSR reads and device accesses see them).
-void execute(Hart& h, const Insn* i, u64 n) {
+// Runs a whole block with threaded dispatch: each handler is a semantics function inlined,
+// followed by the jump to the next instruction's handler, until the end marker. h.icount and
+// h.pc stay exact at every instruction (CSR reads and device accesses see them). Memory
+// instructions return Flow::Sync when a device access or code write must end the block.
+void execute(Hart& h, const Insn* i) {
   static void* const kLabels[] = {
       &&handler_indirect,
 #define LOCKSTEP_HANDLER_LABEL(name) &&handler_##name,
       LOCKSTEP_FOR_EACH_SEMANTICS(LOCKSTEP_HANDLER_LABEL)
 #undef LOCKSTEP_HANDLER_LABEL
+      &&handler_end,
   };
-  const Insn* const end = i + n;
   // pc and icount live in registers and are stored (never read back) after each instruction:
   // a read-modify-write of h.pc/h.icount per instruction would chain every guest instruction
   // through store-to-load forwarding. Instructions returning Flow::Next do not change either.
@@ -162,7 +173,7 @@ void execute(Hart& h, const Insn* i, u64 n) {
   pc += i->len;                                                       \
   h.pc = pc;                                                          \
   h.icount = ++icount;                                                \
-  if (__builtin_expect(++i == end || h.stop_block, 0)) return;        \
+  ++i;                                                                \
   goto *kLabels[i->handler];
 
 handler_indirect:
@@ -174,13 +185,17 @@ handler_indirect:
 #undef LOCKSTEP_HANDLER_BODY
 #undef LOCKSTEP_NEXT_OR_LEAVE
 
+handler_end:
+  return;
 leave:
   after_trap_or_jump(h, f);
 }
 
-void execute_traced(Hart& h, const Insn* insns, u64 n, const TraceSink& trace) {
+// The first n instructions of a block only (the run ends inside it), or traced.
+template <bool kTraced>
+void execute_prefix(Hart& h, const Insn* insns, u64 n, const TraceSink* trace) {
   for (const Insn* i = insns; i != insns + n; ++i) {
-    trace_line(trace, h, *i);
+    if constexpr (kTraced) trace_line(*trace, h, *i);
     const Flow f = i->fn(h, *i);
     if (f != Flow::Next) {
       after_trap_or_jump(h, f);
@@ -188,13 +203,13 @@ void execute_traced(Hart& h, const Insn* insns, u64 n, const TraceSink& trace) {
     }
     h.pc += i->len;
     ++h.icount;
-    if (h.stop_block) return;
   }
 }
 
 template <bool kTraced>
 StopReason run(Hart& h, u64 end, const TraceSink* trace) {
   CodeCache& cache = *h.code;
+  Block straddling;
   while (h.icount < end) {
     cache.release_retired();
     if (h.waiting_for_interrupt) {
@@ -207,7 +222,6 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
 
     h.stop_block = false;
     Block* block = nullptr;
-    Block straddling;
     CodeCache::JumpEntry& slot = cache.jump_slot(h.pc);
     if (slot.vpc == h.pc && slot.key == h.fetch_key) {
       block = slot.block;
@@ -231,6 +245,8 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
             enter_trap(h, h.trap.cause, h.trap.tval);
             continue;
           }
+          straddling.insns[0].handler = handler_for(straddling.insns[0].fn);
+          seal(straddling);
           block = &straddling;
         } else {
           block = build_block(h, pa, host_page, *ram);
@@ -239,13 +255,11 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
       if (block != &straddling) slot = CodeCache::JumpEntry{h.pc, h.fetch_key, block};
     }
 
-    const Insn* insns = block->insns.data();
-    u64 n = block->insns.size();
-    if (n > end - h.icount) n = end - h.icount;
-    if constexpr (kTraced) {
-      execute_traced(h, insns, n, *trace);
+    const u64 budget = end - h.icount;
+    if (!kTraced && block->length <= budget) {
+      execute(h, block->insns.data());
     } else {
-      execute(h, insns, n);
+      execute_prefix<kTraced>(h, block->insns.data(), std::min(block->length, budget), trace);
     }
     if (h.stop_block) return StopReason::Request;
   }

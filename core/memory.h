@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "core/hart.h"
+#include "core/insn.h"
 
 // Guest memory access for semantics functions: an inline software-TLB fast path for RAM,
 // everything else (page walk, PMP, MMIO, page-crossing, code pages) in the slow path.
@@ -35,6 +36,17 @@ inline bool store(Hart& h, u64 va, T value) {
     return true;
   }
   return store_slow(h, va, sizeof(T), static_cast<u64>(value));
+}
+
+// What a memory-accessing instruction returns after a successful access: a device access or a
+// store into decoded code (both set h.stop_block, only on the slow path) ends the block, so
+// that interrupts a device raised are taken at the next instruction and stale code never runs.
+inline Flow after_access(Hart& h, const Insn& i) {
+  if (__builtin_expect(h.stop_block, 0)) {
+    h.pc += i.len;
+    return Flow::Sync;
+  }
+  return Flow::Next;
 }
 
 }  // namespace lockstep::core

@@ -21,7 +21,7 @@ inline Flow lr(Hart& h, const Insn& i) {
   const u64 value = static_cast<u64>(static_cast<i64>(v));
   h.reservation = Reservation{va, value, true};
   h.set_x(i.rd, value);
-  return Flow::Next;
+  return after_access(h, i);
 }
 
 template <typename T>
@@ -44,7 +44,7 @@ inline Flow sc(Hart& h, const Insn& i) {
     if (!store<T>(h, va, static_cast<T>(h.x[i.rs2]))) return Flow::Trap;
   }
   h.set_x(i.rd, static_cast<u64>(static_cast<i64>(static_cast<std::make_signed_t<T>>(old))) != r.value ? 1 : 0);
-  return Flow::Next;
+  return after_access(h, i);
 }
 
 template <typename T, typename Op>
@@ -58,8 +58,7 @@ inline Flow amo(Hart& h, const Insn& i, Op op) {
   const T src = static_cast<T>(h.x[i.rs2]);
   if (!store<T>(h, va, op(old, src))) return Flow::Trap;
   h.set_x(i.rd, static_cast<u64>(static_cast<i64>(static_cast<S>(old))));
-  (void)sizeof(S);
-  return Flow::Next;
+  return after_access(h, i);
 }
 
 #define LOCKSTEP_AMO(name, Type, expr)                                                   \

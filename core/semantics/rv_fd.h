@@ -146,25 +146,25 @@ inline Flow flw(Hart& h, const Insn& i) {
   u32 v;
   if (!load<u32>(h, h.x[i.rs1] + static_cast<u64>(i.imm), v)) return Flow::Trap;
   fd::wr_s(h, i.rd, v);
-  return Flow::Next;
+  return after_access(h, i);
 }
 inline Flow fld(Hart& h, const Insn& i) {
   if (fd::fs_off(h)) return illegal_encoding(h, i);
   u64 v;
   if (!load<u64>(h, h.x[i.rs1] + static_cast<u64>(i.imm), v)) return Flow::Trap;
   fd::wr_d(h, i.rd, v);
-  return Flow::Next;
+  return after_access(h, i);
 }
 // fsw stores the low 32 bits of the register as they are (no NaN-box check).
 inline Flow fsw(Hart& h, const Insn& i) {
   if (fd::fs_off(h)) return illegal_encoding(h, i);
   if (!store<u32>(h, h.x[i.rs1] + static_cast<u64>(i.imm), static_cast<u32>(h.f[i.rs2]))) return Flow::Trap;
-  return Flow::Next;
+  return after_access(h, i);
 }
 inline Flow fsd(Hart& h, const Insn& i) {
   if (fd::fs_off(h)) return illegal_encoding(h, i);
   if (!store<u64>(h, h.x[i.rs1] + static_cast<u64>(i.imm), h.f[i.rs2])) return Flow::Trap;
-  return Flow::Next;
+  return after_access(h, i);
 }
 
 // ---- single precision ----

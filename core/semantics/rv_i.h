@@ -44,7 +44,7 @@ inline Flow load_op(Hart& h, const Insn& i) {
   } else {
     h.set_x(i.rd, static_cast<u64>(v));
   }
-  return Flow::Next;
+  return after_access(h, i);
 }
 inline Flow lb(Hart& h, const Insn& i) { return load_op<i8>(h, i); }
 inline Flow lh(Hart& h, const Insn& i) { return load_op<i16>(h, i); }
@@ -57,7 +57,7 @@ inline Flow lwu(Hart& h, const Insn& i) { return load_op<u32>(h, i); }
 template <typename T>
 inline Flow store_op(Hart& h, const Insn& i) {
   if (!store<T>(h, h.x[i.rs1] + static_cast<u64>(i.imm), static_cast<T>(h.x[i.rs2]))) return Flow::Trap;
-  return Flow::Next;
+  return after_access(h, i);
 }
 inline Flow sb(Hart& h, const Insn& i) { return store_op<u8>(h, i); }
 inline Flow sh(Hart& h, const Insn& i) { return store_op<u16>(h, i); }
