@@ -1,9 +1,13 @@
 #include "devices/plic.h"
 
+#include <type_traits>
+
 #include "core/csr_bits.h"
 
 namespace lockstep::devices {
 namespace {
+
+static_assert(std::has_unique_object_representations_v<Plic::State>, "State must have no padding");
 
 bool in_range(u64 offset, u64 base, u64 len) { return offset >= base && offset - base < len; }
 

@@ -249,14 +249,19 @@ TEST_CASE("uart: RX trigger levels in IIR (QEMU)") {
 }
 
 TEST_CASE("uart: character timeout at the exact virtual time (QEMU -icount deadlines)") {
-  // 4 * char_transmit_time for the settings of the QEMU probe; QEMU's first polling IIR read that
-  // saw CTI was deadline + 1 (reset), +2, +1, +3, +3, +2, +4 instructions after the THR write
-  // (a 5-instruction poll loop), i.e. consistent with these deadlines to the instruction.
+  // 4 * char_transmit_time for the settings of the QEMU probe. With s = the THR write's
+  // instruction number, QEMU's first polling IIR read that saw CTI was instruction s + 4ctt + 1
+  // (reset), +2, +1, +3, +3, +2, +4 (a 5-instruction poll loop). Shifting the loop's phase with
+  // 0..4 nops (divisor 1) gave +1..+5: a read at s + 4ctt does not see it, one at s + 4ctt + 1
+  // does. So the timer fires once `deadline` instructions have retired, as modelled here.
   struct Case {
     int lcr, divisor;
     u64 four_ctt;
   } cases[] = {{-1, -1, 4166640}, {0x03, -1, 1202424}, {0x03, 1, 100200}, {0x03, 0, 11428568},
-               {0x0f, 12, 1442908}, {0x03, 2, 200404}, {0x03, 7, 701412}};
+               {0x0f, 12, 1442908}, {0x03, 2, 200404}, {0x03, 7, 701412},
+               // Float arithmetic matters: in double this would be 2404848. QEMU, with the poll
+               // phase shifted by 0..4 nops: first read seeing CTI at s + 2404853 exactly.
+               {0x03, 24, 2404852}};
   for (const Case& c : cases) {
     CAPTURE(c.lcr);
     CAPTURE(c.divisor);
@@ -410,6 +415,18 @@ TEST_CASE("uart: IIR priority order line status > timeout > data > THRE, and the
   REQUIRE(r.line.calls.size() >= 2);
   CHECK(r.line.calls.front() == std::pair<unsigned, bool>{10, false});
   CHECK(r.line.calls.back().second);
+}
+
+TEST_CASE("uart: no modem-status interrupt: MSR has no delta bits without modem lines") {
+  Rig r;
+  r.wr(IER, 0x08);
+  CHECK(r.rd(IIR) == 0x01);
+  CHECK(r.rd(MSR) == 0xb0);
+  r.wr(MCR, 0x1f);
+  r.wr(MCR, 0x00);
+  CHECK(r.rd(MSR) == 0xb0);
+  CHECK(r.rd(IIR) == 0x01);
+  CHECK_FALSE(r.line.level);
 }
 
 TEST_CASE("uart: FCR FIFO enable toggles flush both FIFOs; RFR alone clears receive state") {
