@@ -47,9 +47,9 @@ void GoldfishRtc::alarm_interrupt() {
   update_irq();
 }
 
-// QEMU's goldfish_rtc_set_alarm, during the ALARM_LOW write.
-void GoldfishRtc::set_alarm() {
-  const u64 ticks = time_ns(true);
+// QEMU's goldfish_rtc_set_alarm (during the ALARM_LOW write, or after loading a QEMU stream).
+void GoldfishRtc::set_alarm(bool during_instruction) {
+  const u64 ticks = time_ns(during_instruction);
   const u64 event = state_.alarm_next;
   if (event <= ticks) {
     state_.alarm_deadline_ns = kNotArmed;  // goldfish_rtc_clear_alarm
@@ -63,6 +63,8 @@ void GoldfishRtc::set_alarm() {
   state_.alarm_deadline_ns = static_cast<int64_t>(deadline) < 0 ? 0 : deadline;
   state_.alarm_running = 1;
 }
+
+void GoldfishRtc::qemu_post_load() { set_alarm(false); }
 
 void GoldfishRtc::fire_due() {
   if (state_.alarm_deadline_ns == kNotArmed || clock_.now_ns() < state_.alarm_deadline_ns) return;
@@ -103,7 +105,7 @@ void GoldfishRtc::write_register(u64 offset, u32 value) {
     }
     case kAlarmLow:
       s.alarm_next = deposit32(s.alarm_next, 0, value);
-      set_alarm();
+      set_alarm(true);
       break;
     case kAlarmHigh: s.alarm_next = deposit32(s.alarm_next, 32, value); break;
     case kIrqEnabled:

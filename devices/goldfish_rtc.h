@@ -77,11 +77,17 @@ class GoldfishRtc : public core::MmioDevice {
 
   const State& state() const { return state_; }
 
+  // For a loader of a QEMU stream, which carries no timer: QEMU's goldfish_rtc_post_load, i.e.
+  // goldfish_rtc_set_alarm between instructions. Note that QEMU does this whether or not the
+  // alarm was running, so an alarm_next not in the future fires (irq_pending = 1) on load.
+  // Loading lockstep's own State needs nothing (the deadline is part of it).
+  void qemu_post_load();
+
  private:
   u32 register_value(u64 offset, bool during_instruction) const;
   u32 read_register(u64 offset);
   void write_register(u64 offset, u32 value);
-  void set_alarm();
+  void set_alarm(bool during_instruction);
   void alarm_interrupt();
 
   const core::VirtualClock& clock_;

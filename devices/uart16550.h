@@ -112,12 +112,15 @@ class Uart16550 : public core::MmioDevice {
   const State& state() const { return state_; }
   // Receive-FIFO trigger level for the current FCR (QEMU's recv_fifo_itl).
   unsigned trigger_level() const;
+  // Recomputes char_transmit_time from divider and LCR (QEMU's serial_update_parameters). The
+  // guest's LCR/DLL/DLM writes call it; a loader of a QEMU stream (which has no
+  // char_transmit_time) calls it after loading, as QEMU's serial_post_load does.
+  void update_parameters();
 
  private:
   u64 now_ns(bool during_instruction) const;
   void receive_byte(u8 byte, bool during_instruction, bool* stored);
   void transmit();
-  void update_parameters();
   void write_fcr(u8 value);
   void write_register(unsigned reg, u8 value);
   u8 read_register(unsigned reg);

@@ -348,3 +348,21 @@ TEST_CASE("rtc: determinism - the same accesses give the same State bytes and li
   CHECK(a.r.line.calls == b.r.line.calls);
   CHECK(std::count(a.r.line.calls.begin(), a.r.line.calls.end(), true) > 0);
 }
+
+TEST_CASE("rtc: qemu_post_load re-arms from alarm_next, or fires if it is not in the future (QEMU)") {
+  Rig r;
+  r.wr(IRQ_ENABLED, 1);
+  r.arm(GoldfishRtc::kDefaultBaseNs + 9000);
+  r.wr(CLEAR_ALARM, 0);  // not running, alarm_next kept
+  r.icount = 100;
+  r.rtc.qemu_post_load();
+  CHECK(r.rd(ALARM_STATUS) == 1);
+  CHECK(r.rtc.next_deadline_ns() == 9000);
+  CHECK_FALSE(r.line.level);
+  r.wr(CLEAR_ALARM, 0);
+  r.icount = 9000;  // between instructions: time == alarm, not in the future
+  r.rtc.qemu_post_load();
+  CHECK(r.rd(ALARM_STATUS) == 0);
+  CHECK(r.rtc.state().irq_pending == 1);
+  CHECK(r.line.level);
+}

@@ -429,6 +429,13 @@ TEST_CASE("uart: no modem-status interrupt: MSR has no delta bits without modem 
   CHECK_FALSE(r.line.level);
 }
 
+TEST_CASE("uart: update_parameters recomputes the character time from divider and LCR (QEMU's post_load)") {
+  Rig r;
+  CHECK(r.uart.state().char_transmit_time == 1041660);  // reset value, not derived from divisor 12
+  r.uart.update_parameters();
+  CHECK(r.uart.state().char_transmit_time == 210424);  // 5N1 (LCR 0): 7-bit frames at 399193 / 12 baud
+}
+
 TEST_CASE("uart: FCR FIFO enable toggles flush both FIFOs; RFR alone clears receive state") {
   Rig r;
   r.wr(MCR, 0x18);
