@@ -68,6 +68,7 @@ int run_main(int argc, char** argv) {
   std::string stop_on;
   std::vector<std::string> drives;
   std::string dumpdtb_path;
+  std::vector<std::string> device_options;
 
   app.add_option("-M,--machine", machine, "machine type: virt (the newest version)")->capture_default_str();
   app.add_option("-m,--memory", memory, "guest RAM size, QEMU spelling: 256M, 1G, 512 (MiB)")->capture_default_str();
@@ -89,6 +90,7 @@ int run_main(int argc, char** argv) {
       ->type_size(2)
       ->allow_extra_args(false);
   app.add_option("--stop-on", stop_on, "after the last --send-on, stop (exit 0) once the output contains PATTERN");
+  app.add_option("--device", device_options, "add a device: virtio-rng-device (a deterministic stream from --seed)");
   app.add_option("--dumpdtb", dumpdtb_path, "write the device tree given to the guest to FILE and exit");
   app.add_option("--seed", config.seed, "machine seed: virtio-rng's stream and /chosen/rng-seed derive from it")
       ->capture_default_str();
@@ -151,12 +153,59 @@ int run_main(int argc, char** argv) {
     return kExitError;
   }
 
-  auto created = machines::virt::VirtMachine::create(config, console_byte);
+  for (const std::string& text : drives) {
+    auto d = parse_drive(text);
+    if (!d) {
+      fmt::print(stderr, "lockstep run: {}\n", d.error().message);
+      return kExitError;
+    }
+    config.drives.push_back(machines::virt::DriveConfig{d->file, d->read_only, d->snapshot});
+  }
+  for (const std::string& dev : device_options) {
+    if (dev != "virtio-rng-device" && dev != "virtio-rng") {
+      fmt::print(stderr, "lockstep run: -device {}: unknown device (supported: virtio-rng-device)\n", dev);
+      return kExitError;
+    }
+    config.virtio_rng = true;
+  }
+  machines::ConsoleScript script;
+  for (size_t k = 0; k + 1 < send_on.size(); k += 2) {
+    auto pattern = machines::decode_escapes(send_on[k]);
+    auto text = machines::decode_escapes(send_on[k + 1]);
+    if (!pattern || !text) {
+      fmt::print(stderr, "lockstep run: --send-on: {}\n", (!pattern ? pattern.error() : text.error()).message);
+      return kExitError;
+    }
+    if (pattern->empty()) {
+      fmt::print(stderr, "lockstep run: --send-on: the pattern must not be empty\n");
+      return kExitError;
+    }
+    script.add_send(pattern.value(), text.value());
+  }
+  if (!stop_on.empty()) {
+    auto pattern = machines::decode_escapes(stop_on);
+    if (!pattern) {
+      fmt::print(stderr, "lockstep run: --stop-on: {}\n", pattern.error().message);
+      return kExitError;
+    }
+    script.set_stop(pattern.value());
+  }
+
+  auto created = machines::virt::VirtMachine::create(config, console_byte, std::move(script));
   if (!created) {
     fmt::print(stderr, "lockstep run: {}\n", created.error().message);
     return kExitError;
   }
   machines::virt::VirtMachine& vm = *created.value();
+  if (!dumpdtb_path.empty()) {
+    const auto& fdt = vm.device_tree();
+    std::string error;
+    if (!write_file_atomically(dumpdtb_path, std::string(fdt.begin(), fdt.end()), error)) {
+      fmt::print(stderr, "lockstep run: {}\n", error);
+      return kExitError;
+    }
+    return 0;
+  }
   core::TraceSink sink{trace ? stderr : nullptr};
   const auto outcome = vm.run(max_insns, trace ? &sink : nullptr);
 
@@ -168,6 +217,9 @@ int run_main(int argc, char** argv) {
     fmt::print(stderr, "lockstep: every hart waits for an interrupt and none can arrive (no timer armed); stopped at icount {}\n",
                vm.icount());
     code = kExitDeadlock;
+  }
+  if (outcome.kind == machines::virt::RunOutcome::Exited && !vm.script_pending().empty()) {
+    fmt::print(stderr, "lockstep: the guest stopped before {} matched\n", vm.script_pending());
   }
   if (!signature_path.empty()) {
     auto sig = vm.signature();

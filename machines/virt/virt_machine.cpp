@@ -57,6 +57,13 @@ struct Digest {
   u64 value() const { return XXH3_64bits_digest(state); }
 };
 
+// Device states are padding-free structs (each device asserts it), so their bytes are the state.
+template <typename State>
+void digest_state(Digest& d, const State& s) {
+  static_assert(std::has_unique_object_representations_v<State>, "device State must have no padding");
+  d.bytes(&s, sizeof s);
+}
+
 void digest_hart(Digest& d, const core::Hart& h) {
   for (u64 v : h.x) d.add(v);
   for (u64 v : h.f) d.add(v);
@@ -84,10 +91,11 @@ void digest_hart(Digest& d, const core::Hart& h) {
 
 }  // namespace
 
-VirtMachine::VirtMachine(const VirtConfig& config, ConsoleSink console)
-    : config_(config), console_(std::move(console)) {}
+VirtMachine::VirtMachine(const VirtConfig& config, ConsoleSink console, ConsoleScript script)
+    : config_(config), console_(std::move(console)), script_(std::move(script)) {}
 
-Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& config, ConsoleSink console) {
+Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& config, ConsoleSink console,
+                                                         ConsoleScript script) {
   if (config.smp < 1 || config.smp > 8) return Error{fmt::format("invalid -smp {}: this board supports 1 to 8 harts", config.smp)};
   if (config.ram_size < kMiB || config.ram_size % core::kPageSize != 0) {
     return Error{fmt::format("invalid RAM size {}: must be a multiple of 4 KiB and at least 1 MiB", config.ram_size)};
@@ -95,8 +103,9 @@ Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& confi
   if (config.ram_size > (u64{16} << 30)) {
     return Error{fmt::format("invalid RAM size {}: at most 16G is supported", config.ram_size)};
   }
-  std::unique_ptr<VirtMachine> m(new VirtMachine(config, std::move(console)));
+  std::unique_ptr<VirtMachine> m(new VirtMachine(config, std::move(console), std::move(script)));
   if (Status s = m->build(); !s) return s.error();
+  if (Status s = m->attach_virtio(); !s) return s.error();
   if (Status s = m->load_images(); !s) return s.error();
   return m;
 }
@@ -113,16 +122,22 @@ Status VirtMachine::build() {
     harts_.push_back(std::make_unique<core::Hart>());
     harts.push_back(harts_.back().get());
   }
-  uart_ = std::make_unique<devices::Uart16550>(console_);
+  plic_ = std::make_unique<devices::Plic>(harts);
+  uart_ = std::make_unique<devices::Uart16550>([this](uint8_t c) { console_output(c); }, &clock_,
+                                               devices::IrqLine{plic_.get(), kUart0Irq});
   mswi_ = std::make_unique<devices::AclintMswi>(harts);
   mtimer_ = std::make_unique<devices::AclintMtimer>(harts, clock_, kClintFrequency);
+  rtc_ = std::make_unique<devices::GoldfishRtc>(clock_, config_.rtc_base_ns, devices::IrqLine{plic_.get(), kRtcIrq});
   test_ = std::make_unique<devices::SifiveTest>(power_);
 
   const MapRow& clint = map_row(Region::Clint);
   bus_.add_mmio("clint.mswi", clint.base, kClintMtimerOffset, mswi_.get());
   bus_.add_mmio("clint.mtimer", clint.base + kClintMtimerOffset, clint.size - kClintMtimerOffset, mtimer_.get());
+  bus_.add_mmio("plic", map_row(Region::Plic).base, map_row(Region::Plic).size, plic_.get());
   bus_.add_mmio("uart0", map_row(Region::Uart0).base, map_row(Region::Uart0).size, uart_.get());
+  bus_.add_mmio("rtc", map_row(Region::Rtc).base, map_row(Region::Rtc).size, rtc_.get());
   bus_.add_mmio("test", map_row(Region::Test).base, map_row(Region::Test).size, test_.get());
+  bus_.set_code_write_handler([](void* code) { static_cast<core::CodeCache*>(code)->invalidate_all(); }, &code_);
 
   for (unsigned k = 0; k < config_.smp; ++k) {
     core::Hart& h = *harts_[k];
@@ -135,11 +150,62 @@ Status VirtMachine::build() {
   }
   mtimer_->reset();
 
-  auto fdt = build_device_tree(DeviceTreeParams{config_.ram_size, config_.smp, config_.append});
-  if (!fdt) return fdt.error();
-  fdt_ = std::move(fdt.value());
-  fdt_addr_ = device_tree_address(map_row(Region::Dram).base, config_.ram_size, fdt_.size());
   return Ok{};
+}
+
+// Eight virtio-mmio slots; devices fill them from the top, in command-line order, as QEMU does
+// (the first at 0x10008000, IRQ 8). Empty slots answer with device ID 0.
+Status VirtMachine::attach_virtio() {
+  constexpr unsigned kSlots = 8;
+  for (const DriveConfig& d : config_.drives) {
+    auto backend = devices::BlockBackend::open(d.file, {d.read_only, d.snapshot});
+    if (!backend) return backend.error();
+    virtio_devices_.push_back(std::make_unique<devices::VirtioBlk>(std::move(backend.value())));
+  }
+  if (config_.virtio_rng) virtio_devices_.push_back(std::make_unique<devices::VirtioRng>(config_.seed));
+  if (virtio_devices_.size() > kSlots) return Error{fmt::format("at most {} virtio devices fit on this board", kSlots)};
+  const MapRow& virtio = map_row(Region::Virtio);
+  virtio_slots_.resize(kSlots);
+  for (unsigned slot = 0; slot < kSlots; ++slot) {
+    const unsigned from_top = kSlots - 1 - slot;
+    devices::VirtioDevice* dev = from_top < virtio_devices_.size() ? virtio_devices_[from_top].get() : nullptr;
+    virtio_slots_[slot] =
+        std::make_unique<devices::VirtioMmio>(bus_, devices::IrqLine{plic_.get(), kVirtioIrqBase + slot}, dev);
+    bus_.add_mmio(fmt::format("virtio{}", slot), virtio.base + slot * virtio.size, virtio.size, virtio_slots_[slot].get());
+  }
+  return Ok{};
+}
+
+void VirtMachine::console_output(uint8_t c) {
+  if (console_) console_(c);
+  script_.observe_output(static_cast<char>(c));
+}
+
+// Scripted input enters the UART only between runs of the hart, which end at instruction-
+// determined points (device accesses, deadlines): the same bytes arrive at the same icount.
+void VirtMachine::feed_console_input() {
+  while (script_.has_input() && uart_->can_receive()) {
+    uart_->receive(static_cast<uint8_t>(script_.next_input()));
+    script_.pop_input();
+  }
+}
+
+u64 VirtMachine::next_deadline_ns() const {
+  return std::min({mtimer_->next_deadline_ns(), uart_->next_deadline_ns(), rtc_->next_deadline_ns()});
+}
+
+void VirtMachine::fire_due() {
+  mtimer_->fire_due();
+  uart_->fire_due();
+  rtc_->fire_due();
+}
+
+void VirtMachine::reset_devices() {
+  plic_->reset();
+  uart_->reset();
+  mtimer_->reset();
+  rtc_->reset();
+  for (auto& slot : virtio_slots_) slot->reset();
 }
 
 Status VirtMachine::load_images() {
@@ -219,6 +285,21 @@ Status VirtMachine::load_images() {
     return Error{"--htif needs a -kernel ELF that defines the tohost symbol"};
   }
 
+  // The initial ram disk, where QEMU puts it: kernel start + min(RAM / 2, 128 MiB).
+  u64 initrd_start = 0, initrd_end = 0;
+  if (!config_.initrd.empty()) {
+    if (config_.kernel.empty()) return Error{"-initrd needs -kernel"};
+    auto bytes = read_file(config_.initrd, config_.ram_size);
+    if (!bytes) return bytes.error();
+    initrd_start = kernel_entry + std::min(config_.ram_size / 2, 128 * kMiB);
+    if (Status s = load_raw(bytes.value(), initrd_start, config_.initrd); !s) return s;
+    initrd_end = initrd_start + bytes->size();
+  }
+  auto fdt = build_device_tree(
+      DeviceTreeParams{config_.ram_size, config_.smp, config_.append, initrd_start, initrd_end, config_.seed});
+  if (!fdt) return fdt.error();
+  fdt_ = std::move(fdt.value());
+  fdt_addr_ = device_tree_address(dram, config_.ram_size, fdt_.size());
   if (fdt_addr_ < dram || !bus_.load_image(fdt_addr_, fdt_.data(), fdt_.size())) {
     return Error{"the device tree does not fit in guest RAM"};
   }
@@ -259,22 +340,23 @@ RunOutcome VirtMachine::run(std::optional<u64> max_insns, const core::TraceSink*
       power_ = {};
       for (unsigned k = 0; k < harts_.size(); ++k) reset_hart(*harts_[k], k);
       code_.invalidate_all();
-      uart_->reset();
-      mtimer_->reset();
+      reset_devices();
       if (Status s = load_images(); !s) return RunOutcome{RunOutcome::Exited, 1};
     }
     const u64 total = icount();
     if (max_insns && total >= *max_insns) return RunOutcome{RunOutcome::InsnLimit, 0};
     clock_.running_icount = nullptr;
     clock_.other_harts_icount = total;
-    mtimer_->fire_due();
+    fire_due();
+    feed_console_input();
+    if (script_.stop_requested()) return RunOutcome{RunOutcome::ScriptStop, 0};
 
     auto runnable = [](const core::Hart& h) { return !h.waiting_for_interrupt || (h.csr.mip & h.csr.mie); };
     bool any = false;
     for (auto& h : harts_) any |= runnable(*h);
     if (!any) {
       // Every hart sleeps in WFI: the clock jumps to the next timer deadline (QEMU sleep=off).
-      const u64 deadline = mtimer_->next_deadline_ns();
+      const u64 deadline = next_deadline_ns();
       if (deadline == ~u64{0}) return RunOutcome{RunOutcome::Deadlock, 0};
       if (deadline > clock_.now_ns()) clock_.offset_ns += deadline - clock_.now_ns();
       continue;
@@ -289,7 +371,7 @@ RunOutcome VirtMachine::run(std::optional<u64> max_insns, const core::TraceSink*
     clock_.running_icount = &h.icount;
     u64 limit = h.icount + (max_insns ? *max_insns - total : ~u64{0} - h.icount);
     if (harts_.size() > 1) limit = std::min(limit, h.icount + quantum_left);
-    const u64 deadline = mtimer_->next_deadline_ns();
+    const u64 deadline = next_deadline_ns();
     if (deadline != ~u64{0}) limit = std::min(limit, clock_.running_icount_at(deadline));
     const u64 before = h.icount;
     core::run_hart(h, limit, trace);
@@ -301,9 +383,10 @@ u64 VirtMachine::digest() const {
   Digest d;
   d.add(clock_.offset_ns);
   for (auto& h : harts_) digest_hart(d, *h);
-  const auto& u = uart_->state();
-  for (auto v : {u.rbr, u.ier, u.iir, u.lcr, u.mcr, u.lsr, u.msr, u.scr, u.fcr}) d.add(v);
-  d.add(u.divider);
+  digest_state(d, plic_->state());
+  digest_state(d, uart_->state());
+  digest_state(d, rtc_->state());
+  for (const auto& slot : virtio_slots_) digest_state(d, slot->state());
   const auto& t = mtimer_->state();
   for (u64 v : t.mtimecmp) d.add(v);
   for (u64 v : t.deadline_ns) d.add(v);

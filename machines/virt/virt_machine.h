@@ -12,10 +12,16 @@
 #include "core/result.h"
 #include "core/virtual_clock.h"
 #include "devices/aclint.h"
+#include "devices/goldfish_rtc.h"
 #include "devices/htif.h"
+#include "devices/plic.h"
 #include "devices/sifive_test.h"
 #include "devices/uart16550.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_mmio.h"
+#include "devices/virtio_rng.h"
 #include "machines/boot/elf_image.h"
+#include "machines/console/console_script.h"
 
 namespace lockstep::machines::virt {
 
@@ -37,6 +43,7 @@ struct VirtConfig {
   std::string append;
   std::string initrd;
   std::vector<DriveConfig> drives;
+  bool virtio_rng = false;             // -device virtio-rng-device
   u64 seed = 0x6c6f636b73746570;      // "lockstep": virtio-rng stream and chosen/rng-seed derive from it
   u64 rtc_base_ns = 1767225600ull * 1000000000ull;  // goldfish RTC at reset: 2026-01-01T00:00:00Z
   bool htif = false;              // HTIF even when the ELF has no tohost symbol
@@ -45,7 +52,7 @@ struct VirtConfig {
 };
 
 struct RunOutcome {
-  enum Kind { Exited, InsnLimit, Deadlock } kind = Exited;
+  enum Kind { Exited, InsnLimit, Deadlock, ScriptStop } kind = Exited;
   int exit_code = 0;
 };
 
@@ -54,7 +61,9 @@ class VirtMachine {
  public:
   using ConsoleSink = std::function<void(uint8_t)>;
 
-  static Result<std::unique_ptr<VirtMachine>> create(const VirtConfig& config, ConsoleSink console);
+  // `script` (optional) drives the console: --send-on / --stop-on.
+  static Result<std::unique_ptr<VirtMachine>> create(const VirtConfig& config, ConsoleSink console,
+                                                     ConsoleScript script = {});
 
   // Runs until the guest exits, the total instruction count reaches max_insns, or no hart
   // can ever run again.
@@ -70,26 +79,39 @@ class VirtMachine {
   core::Hart& hart(unsigned k) { return *harts_[k]; }
   unsigned hart_count() const { return static_cast<unsigned>(harts_.size()); }
   const std::vector<uint8_t>& device_tree() const { return fdt_; }
+  // What the console script still waits for ("" when done or without a script).
+  std::string script_pending() const { return script_.pending_description(); }
   u64 fdt_address() const { return fdt_addr_; }
 
  private:
-  explicit VirtMachine(const VirtConfig& config, ConsoleSink console);
+  explicit VirtMachine(const VirtConfig& config, ConsoleSink console, ConsoleScript script);
   Status build();
+  Status attach_virtio();
   Status load_images();
   void write_reset_rom(u64 start, u64 fw_dynamic_next);
+  void reset_devices();
+  void console_output(uint8_t c);
+  void feed_console_input();
+  u64 next_deadline_ns() const;
+  void fire_due();
 
   VirtConfig config_;
   ConsoleSink console_;
+  ConsoleScript script_;
   core::AddressSpace bus_;
   core::VirtualClock clock_;
   core::CodeCache code_;
   std::vector<std::unique_ptr<core::Hart>> harts_;
   devices::PowerRequest power_;
+  std::unique_ptr<devices::Plic> plic_;
   std::unique_ptr<devices::Uart16550> uart_;
   std::unique_ptr<devices::AclintMswi> mswi_;
   std::unique_ptr<devices::AclintMtimer> mtimer_;
+  std::unique_ptr<devices::GoldfishRtc> rtc_;
   std::unique_ptr<devices::SifiveTest> test_;
   std::unique_ptr<devices::Htif> htif_;
+  std::vector<std::unique_ptr<devices::VirtioDevice>> virtio_devices_;
+  std::vector<std::unique_ptr<devices::VirtioMmio>> virtio_slots_;  // slot k at 0x10001000 + k * 0x1000
   std::optional<ElfImage> kernel_elf_;
   std::vector<uint8_t> fdt_;
   u64 fdt_addr_ = 0;
