@@ -584,6 +584,7 @@ std::string dump_name(unsigned index) {
   if (index == kIdxFcsr) return "fcsr";
   if (index == kIdxMstatus) return "mstatus (masked)";
   if (index == kIdxTrapCount) return "trap count";
+  if (index == kIdxMinstret) return "minstret";
   if (index >= kIdxTraps && index < kIdxTraps + 3 * kMaxTrapRecords) {
     static constexpr const char* kWhat[3] = {"mcause", "mtval", "mepc"};
     return fmt::format("trap[{}].{}", (index - kIdxTraps) / 3, kWhat[(index - kIdxTraps) % 3]);
@@ -769,6 +770,8 @@ finish:
     .endr
     csrr x2, mscratch
     sd x2, 0(x1)
+    csrr x2, minstret               # retired instructions, traps and reset ROM included
+    sd x2, 0xF0*8(x1)
     csrr x2, mstatus
     li x3, MSTATUS_DUMP_MASK
     and x2, x2, x3
@@ -789,6 +792,10 @@ finish:
     add a1, a1, t0
     addi a1, a1, 66
     li a2, 0
+    jal s0, print_words
+    la a0, state + 0xF0*8
+    li a1, 1
+    li a2, 0xF0
     jal s0, print_words
     la a0, data_area
     li a1, 512

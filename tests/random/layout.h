@@ -27,6 +27,7 @@ inline constexpr unsigned kIdxMstatus = 64;  // masked with kMstatusDumpMask
 inline constexpr unsigned kIdxTrapCount = 65;
 inline constexpr unsigned kIdxTraps = 66;    // mcause, mtval, mepc per recorded trap
 inline constexpr unsigned kMaxTrapRecords = 32;
+inline constexpr unsigned kIdxMinstret = 0xF0;  // read at the end: QEMU -icount counts exactly
 inline constexpr unsigned kIdxData = 0x100;  // data area words 0..511 -> 0x100..0x2ff
 inline constexpr unsigned kDataWords = kDataSize / 8;
 

@@ -156,11 +156,8 @@ class Runner {
     const fs::path bin = stem.string() + ".bin";
     {
       std::ofstream f(bin, std::ios::binary);
-      for (const auto& pc : code) {
-        const u64 at = pc.addr - code.front().addr;
-        (void)at;
+      for (const auto& pc : code)  // contiguous: callers pass a run of consecutive groups
         for (unsigned i = 0; i < pc.len; ++i) f.put(static_cast<char>((pc.raw >> (8 * i)) & 0xFF));
-      }
     }
     const auto r = run_process({c_.objdump, "-D", "-b", "binary", "-m", "riscv:rv64", "-M", "no-aliases",
                                 fmt::format("--adjust-vma=0x{:x}", code.front().addr), bin.string()},
