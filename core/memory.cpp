@@ -42,15 +42,39 @@ bool split_translate(Hart& h, u64 va, unsigned size, Access access, u64 pa[8]) {
   return true;
 }
 
+bool mmio_read(Hart& h, u64 pa, unsigned size, u64& out) {
+  MmioRegion* r = h.bus->find_mmio(pa);
+  if (!r || pa - r->base + size > r->size) return false;
+  return r->device->read(pa - r->base, size, out);
+}
+
+bool mmio_write(Hart& h, u64 pa, unsigned size, u64 value) {
+  MmioRegion* r = h.bus->find_mmio(pa);
+  if (!r || pa - r->base + size > r->size) return false;
+  return r->device->write(pa - r->base, size, value);
+}
+
 bool phys_read(Hart& h, u64 va, u64 pa, unsigned size, u64& out, Exc fault) {
   if (RamBlock* b = h.bus->find_ram(pa, size)) {
     out = 0;
     std::memcpy(&out, b->host + (pa - b->base), size);
     return true;
   }
-  if (MmioRegion* r = h.bus->find_mmio(pa)) {
+  if (h.bus->find_mmio(pa)) {
     h.stop_block = true;
-    if (pa - r->base + size <= r->size && r->device->read(pa - r->base, size, out)) return true;
+    if ((pa & (size - 1)) == 0) {
+      if (mmio_read(h, pa, size, out)) return true;
+    } else {
+      // As QEMU's softmmu: a misaligned device load is two aligned loads of the same size, combined.
+      const u64 first = pa & ~u64{size - 1};
+      const unsigned shift = static_cast<unsigned>(pa - first) * 8;
+      u64 lo = 0, hi = 0;
+      if (mmio_read(h, first, size, lo) && mmio_read(h, first + size, size, hi)) {
+        const u64 mask = size == 8 ? ~u64{0} : (u64{1} << (size * 8)) - 1;
+        out = ((lo >> shift) | (hi << (size * 8 - shift))) & mask;
+        return true;
+      }
+    }
   }
   h.trap = Trap{static_cast<u64>(fault), va};
   return false;
@@ -68,9 +92,16 @@ bool phys_write(Hart& h, u64 va, u64 pa, unsigned size, u64 value) {
     }
     return true;
   }
-  if (MmioRegion* r = h.bus->find_mmio(pa)) {
+  if (h.bus->find_mmio(pa)) {
     h.stop_block = true;
-    if (pa - r->base + size <= r->size && r->device->write(pa - r->base, size, value)) return true;
+    if ((pa & (size - 1)) == 0) {
+      if (mmio_write(h, pa, size, value)) return true;
+    } else {
+      // As QEMU: a misaligned device store is byte stores in order; bytes before a fault stay written.
+      unsigned k = 0;
+      while (k < size && mmio_write(h, pa + k, 1, (value >> (8 * k)) & 0xff)) ++k;
+      if (k == size) return true;
+    }
   }
   h.trap = Trap{static_cast<u64>(Exc::StoreAccessFault), va};
   return false;
