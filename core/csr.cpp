@@ -6,8 +6,8 @@ namespace {
 // medeleg bits QEMU 7.2 lets software set (its DELEGABLE_EXCPS, H-extension bits included).
 constexpr u64 kMedelegWritable = 0xF0BFFF;
 constexpr u64 kMidelegWritable = csr::kSInterrupts;
-// SEIP belongs to the PLIC on this board: QEMU does not let software write it there.
-constexpr u64 kMipWritable = csr::kSSIP | csr::kSTIP;
+// SEIP is writable by M-mode software as on QEMU 7.2 (the PLIC drives the same bit).
+constexpr u64 kMipWritable = csr::kSSIP | csr::kSTIP | csr::kSEIP;
 constexpr u64 kMieWritable = csr::kAllInterrupts;
 constexpr u64 kXlBits = (u64{2} << 32) | (u64{2} << 34);  // UXL = SXL = 64-bit
 
