@@ -14,7 +14,7 @@ extern char** environ;
 
 namespace lockstep::tools {
 
-ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seconds) {
+ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
   ProcessResult r;
   const auto start = std::chrono::steady_clock::now();
   int out_pipe[2], err_pipe[2];
@@ -30,7 +30,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seco
   }
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 0, options.stdin_file.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
   std::vector<char*> args;
@@ -51,8 +51,9 @@ ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seco
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string* sinks[2] = {&r.out, &r.err};
   int open_fds = 2;
-  const auto deadline = start + std::chrono::seconds(timeout_seconds);
-  while (open_fds > 0) {
+  const auto deadline = start + std::chrono::seconds(options.timeout_seconds);
+  bool stopped = false;
+  while (open_fds > 0 && !stopped) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       kill(pid, SIGKILL);
@@ -66,6 +67,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seco
       const ssize_t got = read(fds[k].fd, buf, sizeof buf);
       if (got > 0) {
         sinks[k]->append(buf, static_cast<size_t>(got));
+        if (k == 0 && !options.stop_when_output_contains.empty() &&
+            r.out.find(options.stop_when_output_contains) != std::string::npos) {
+          r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          kill(pid, SIGKILL);
+          stopped = true;
+        }
       } else if (got == 0 || errno != EINTR) {
         close(fds[k].fd);
         fds[k].fd = -1;
@@ -78,6 +85,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seco
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (stopped) {
+    r.exit_code = 0;  // stopped on purpose at the expected output
+    return r;
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!r.timed_out) {

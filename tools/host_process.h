@@ -15,8 +15,18 @@ struct ProcessResult {
   double seconds = 0;  // wall time
 };
 
-// Runs argv (argv[0] searched in PATH) with stdin from /dev/null, capturing stdout and stderr;
-// kills it after timeout_seconds.
-ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seconds);
+struct ProcessOptions {
+  int timeout_seconds = 60;
+  std::string stdin_file = "/dev/null";
+  // Kill the process once its stdout contains this (for programs that never exit by themselves,
+  // like QEMU at a prompt); `seconds` is then the time until it appeared.
+  std::string stop_when_output_contains;
+};
+
+// Runs argv (argv[0] searched in PATH) capturing stdout and stderr; kills it after the timeout.
+ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options);
+inline ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seconds) {
+  return run_process(argv, ProcessOptions{timeout_seconds, "/dev/null", {}});
+}
 
 }  // namespace lockstep::tools
