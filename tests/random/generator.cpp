@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
 #include <optional>
 
 #include "core/decode/table.h"
@@ -191,6 +192,22 @@ bool shadowed(u32 raw, unsigned self) {
   return false;
 }
 
+std::vector<std::string> checkpoint_lines(const Program& p);  // below, with the runtime text
+
+// How far (bytes, from the group's start) each fixup can reach forward.
+constexpr i64 reach(Fixup f) {
+  switch (f) {
+    case Fixup::None: return 0;
+    case Fixup::Branch: return 4094;
+    case Fixup::Jal: return (1 << 20) - 2;
+    case Fixup::AuipcJalr: return 2047;
+    case Fixup::CBranch: return 254;
+    case Fixup::CJump: return 2046;
+    case Fixup::AuipcAddiCJr: return 2047;
+  }
+  return 0;
+}
+
 // Helpers (auipc, addi) come from the table as well; a missing one disables what needs it.
 std::optional<u32> helper_match(std::string_view mnemonic) {
   for (const auto& r : dec::all_rows())
@@ -305,6 +322,11 @@ class Generator {
   bool has_rows() const { return !usable_.empty(); }
 
   Group make_group(u32 index) {
+    if (rng_.percent(opt_.checkpoint_percent)) {
+      Group g;
+      g.checkpoint = true;
+      return g;
+    }
     if (rng_.percent(opt_.illegal_percent))
       if (auto g = try_illegal()) return *g;
     for (;;) {
@@ -585,6 +607,10 @@ std::string dump_name(unsigned index) {
   if (index == kIdxMstatus) return "mstatus (masked)";
   if (index == kIdxTrapCount) return "trap count";
   if (index == kIdxMinstret) return "minstret";
+  if (index == kIdxCheckpointCount) return "checkpoints taken";
+  if (index >= kIdxCheckpoints && index < kIdxCheckpoints + 2 * kMaxCheckpoints)
+    return fmt::format("checkpoint[{}].{}", (index - kIdxCheckpoints) / 2,
+                       (index - kIdxCheckpoints) % 2 ? "hash(x,f)" : "fflags");
   if (index >= kIdxTraps && index < kIdxTraps + 3 * kMaxTrapRecords) {
     static constexpr const char* kWhat[3] = {"mcause", "mtval", "mepc"};
     return fmt::format("trap[{}].{}", (index - kIdxTraps) / 3, kWhat[(index - kIdxTraps) % 3]);
@@ -658,6 +684,19 @@ Program generate(const Options& options) {
   Generator gen(p, rng);
   if (!gen.has_rows()) return p;  // an empty table: the program is just the runtime
   for (u32 i = 0; i < options.length; ++i) p.groups.push_back(gen.make_group(i));
+  // Pull targets in until the offset fits (checkpoints are long). Dropping groups later (the
+  // minimiser) only shortens distances, so this holds for every reduced program too.
+  const i64 ckpt = static_cast<i64>(checkpoint_lines(p).size() * 4);
+  std::vector<i64> off(p.groups.size() + 1, 0);
+  for (size_t i = 0; i < p.groups.size(); ++i) {
+    i64 len = p.groups[i].checkpoint ? ckpt : 0;
+    for (const auto& pc : p.groups[i].pieces) len += pc.len;
+    off[i + 1] = off[i] + len;
+  }
+  for (size_t i = 0; i < p.groups.size(); ++i) {
+    Group& g = p.groups[i];
+    while (g.fixup != Fixup::None && g.target > i + 1 && off[g.target] - off[i] > reach(g.fixup)) --g.target;
+  }
   return p;
 }
 
@@ -793,9 +832,22 @@ finish:
     addi a1, a1, 66
     li a2, 0
     jal s0, print_words
+    la t0, trap_save
+    ld t1, 48(t0)                   # checkpoints taken
+    la a0, state
+    sd t1, 0xF1*8(a0)
     la a0, state + 0xF0*8
-    li a1, 1
+    li a1, 2
     li a2, 0xF0
+    jal s0, print_words
+    la t0, trap_save
+    ld a1, 48(t0)
+    li t1, MAX_CHECKPOINTS
+    bleu a1, t1, 4f
+    mv a1, t1
+4:  slli a1, a1, 1
+    addi a0, t0, 64
+    li a2, 0x300
     jal s0, print_words
     la a0, data_area
     li a1, 512
@@ -859,9 +911,57 @@ putc:
     ret
 )";
 
+// A checkpoint: logs fflags (reading and clearing them, so a missing flag is not hidden by
+// one accrued earlier) and a rotate-xor hash of x1..x31 (and f0..f31 unless FS is off), so a
+// wrong value that is later overwritten still shows. x1 is swapped with mscratch to reach the
+// save area beside the trap handler's; t0/t1 are saved there. Only base instructions, so its
+// size is 4 bytes a line (checked by the assembler).
+std::vector<std::string> checkpoint_lines(const Program& p) {
+  std::vector<std::string> l = {
+      "csrrw x1, mscratch, x1", "sd t0, 24(x1)", "sd t1, 40(x1)", "ld t0, 48(x1)", "addi t1, t0, 1",
+      "sd t1, 48(x1)", fmt::format("andi t0, t0, {}", kMaxCheckpoints - 1),  // a ring of slots
+      "slli t0, t0, 4", "add t0, t0, x1",
+  };
+  l.push_back(p.fs != 0 ? "csrrw t1, fflags, zero" : "addi t1, zero, 0");
+  l.push_back("sd t1, 64(t0)");
+  l.push_back("csrr t1, mscratch");
+  auto mix = [&](const std::string& reg) {
+    l.push_back("xor t1, t1, " + reg);
+    l.push_back("srli t0, t1, 57");
+    l.push_back("slli t1, t1, 7");
+    l.push_back("xor t1, t1, t0");
+  };
+  for (unsigned r = 2; r < 32; ++r) {
+    if (r == 5 || r == 6) {
+      l.push_back(fmt::format("ld t0, {}(x1)", r == 5 ? 24 : 40));
+      mix("t0");
+    } else {
+      mix(fmt::format("x{}", r));
+    }
+  }
+  if (p.fs != 0) {
+    for (unsigned r = 0; r < 32; ++r) {
+      l.push_back(fmt::format("fmv.x.d t0, f{}", r));
+      mix("t0");
+    }
+  }
+  l.push_back("ld t0, 48(x1)");
+  l.push_back("addi t0, t0, -1");
+  l.push_back(fmt::format("andi t0, t0, {}", kMaxCheckpoints - 1));
+  l.push_back("slli t0, t0, 4");
+  l.push_back("add t0, t0, x1");
+  l.push_back("sd t1, 72(t0)");
+  l.push_back("ld t0, 24(x1)");
+  l.push_back("ld t1, 40(x1)");
+  l.push_back("csrrw x1, mscratch, x1");
+  return l;
+}
+
 }  // namespace
 
 Emitted emit(const Program& p, const std::vector<bool>& keep_in) {
+  const std::vector<std::string> ckpt = checkpoint_lines(p);
+  const u32 ckpt_bytes = static_cast<u32>(ckpt.size() * 4);
   const size_t n = p.groups.size();
   std::vector<bool> keep = keep_in;
   if (keep.empty()) keep.assign(n, true);
@@ -871,8 +971,10 @@ Emitted emit(const Program& p, const std::vector<bool>& keep_in) {
   u64 off = 0;
   for (size_t i = 0; i < n; ++i) {
     start[i] = off;
-    if (keep[i])
+    if (keep[i]) {
+      if (p.groups[i].checkpoint) off += ckpt_bytes;
       for (const auto& pc : p.groups[i].pieces) off += pc.len;
+    }
   }
   start[n] = off;
   std::vector<u64> landing(n + 1);
@@ -887,23 +989,37 @@ Emitted emit(const Program& p, const std::vector<bool>& keep_in) {
   for (const auto& m : p.options.exclude) excl += (excl.empty() ? " --exclude " : ",") + m;
   s += fmt::format(
       "# lockstep random program: seed {}, {} groups ({} emitted), misaligned {}%, {} passes.\n"
-      "# Regenerate: random_program --seed {} --length {} --misaligned {} --repeat {} --illegal {}{} --out FILE.S\n"
+      "# Regenerate: random_program --seed {} --length {} --misaligned {} --repeat {} --illegal {} --checkpoints {}{} --out FILE.S\n"
       "# Base register x{} = data area + 0x{:x} (0x{:x}); sp = data area (0x{:x}).\n",
       p.options.seed, n, kept, p.options.misaligned_percent, p.options.repeat, p.options.seed,
-      p.options.length, p.options.misaligned_percent, p.options.repeat, p.options.illegal_percent, excl,
+      p.options.length, p.options.misaligned_percent, p.options.repeat, p.options.illegal_percent,
+      p.options.checkpoint_percent, excl,
       p.base_reg, kBaseOffset, kBaseAddr, kSpAddr);
-  s += fmt::format("    .equ MSTATUS_DUMP_MASK, 0x{:x}\n    .equ REPEAT, {}\n", kMstatusDumpMask,
-                   std::max<u32>(1, p.options.repeat));
+  s += fmt::format("    .equ MSTATUS_DUMP_MASK, 0x{:x}\n    .equ REPEAT, {}\n    .equ MAX_CHECKPOINTS, {}\n",
+                   kMstatusDumpMask, std::max<u32>(1, p.options.repeat), kMaxCheckpoints);
+  s += "    .option norelax\n";
   s += kRuntimeStart;
   s += "\n    .section .text.random,\"ax\",@progbits\n    .globl random_code\nrandom_code:\n";
 
   for (size_t i = 0; i < n; ++i) {
     if (!keep[i]) continue;
     const Group& g = p.groups[i];
+    if (g.checkpoint) {
+      const u64 addr = kCodeAddr + start[i];
+      s += fmt::format("ckpt_{}:  # {:x} g{} checkpoint\n", i, addr, i);
+      for (const auto& line : ckpt) s += "    " + line + "\n";
+      s += fmt::format("    .if . - ckpt_{} != {}\n    .error \"checkpoint size\"\n    .endif\n", i, ckpt_bytes);
+      e.code.push_back(Placed{addr, 0, ckpt_bytes, static_cast<unsigned>(i), "checkpoint", true});
+      continue;
+    }
     std::vector<Piece> pieces = g.pieces;
     const u64 t = landing[g.target];
     u64 at = start[i];
     const i64 from_first = static_cast<i64>(t) - static_cast<i64>(start[i]);
+    if (g.fixup != Fixup::None && (from_first <= 0 || from_first > reach(g.fixup))) {
+      fmt::print(stderr, "random_program: internal error: g{} jumps {} bytes\n", i, from_first);
+      std::abort();
+    }
     switch (g.fixup) {
       case Fixup::None: break;
       case Fixup::Branch: pieces[0].raw = set_b_imm(pieces[0].raw, from_first); break;
@@ -944,7 +1060,9 @@ Emitted emit(const Program& p, const std::vector<bool>& keep_in) {
                    p.fcsr & 0x1F);
   static constexpr const char* kFs[4] = {"off", "initial", "clean", "dirty"};
   s += fmt::format("    .word 0x{:x}  # mstatus.FS = {}\n", p.fs << 13, kFs[p.fs & 3]);
-  s += "    .balign 8\ntrap_save:\n    .zero 48\n";
+  // trap_save: handler t0..t2 (0..23), saved t0 (24), pass counter (32), saved t1 (40),
+  // checkpoints taken (48), then the checkpoint log (64..).
+  s += fmt::format("    .balign 8\ntrap_save:\n    .zero {}\n", 64 + 16 * kMaxCheckpoints);
   return e;
 }
 

@@ -42,6 +42,7 @@ struct Options {
   unsigned bad_rm_percent = 3;      // FP rounding-mode fields 5/6 (illegal) on purpose
   unsigned bad_frm_percent = 3;     // programs whose initial frm is 5..7 (dynamic rm traps)
   unsigned illegal_percent = 2;     // groups that are near misses of a row that no row matches
+  unsigned checkpoint_percent = 5;  // groups that log fflags (then clear them) and a register hash
   std::vector<std::string> exclude; // mnemonics left out (to look past a known bug)
 };
 
@@ -66,6 +67,7 @@ struct Piece {
 // One logical random instruction with the helpers it needs. Branch targets are group starts,
 // so no control transfer lands between a helper and the instruction it prepares.
 struct Group {
+  bool checkpoint = false;  // the fixed checkpoint snippet instead of pieces
   std::vector<Piece> pieces;
   Fixup fixup = Fixup::None;
   u32 target = 0;          // index of the target group (== groups.size() for the end)
@@ -86,9 +88,10 @@ struct Program {
 struct Placed {
   u64 addr = 0;
   u32 raw = 0;
-  u8 len = 4;
+  u32 len = 4;
   unsigned group = 0;
   std::string_view name;
+  bool checkpoint = false;  // a checkpoint snippet of `len` bytes (raw unused)
 };
 
 // keep[i] says whether group i is emitted (the minimiser drops groups; branch targets move to

@@ -28,6 +28,11 @@ inline constexpr unsigned kIdxTrapCount = 65;
 inline constexpr unsigned kIdxTraps = 66;    // mcause, mtval, mepc per recorded trap
 inline constexpr unsigned kMaxTrapRecords = 32;
 inline constexpr unsigned kIdxMinstret = 0xF0;  // read at the end: QEMU -icount counts exactly
+inline constexpr unsigned kIdxCheckpointCount = 0xF1;
+// Checkpoints (see generator.cpp): fflags read-and-cleared and a hash of x1..x31 (and f0..f31
+// unless FS is off), two words each, in a ring of kMaxCheckpoints slots (a power of two).
+inline constexpr unsigned kIdxCheckpoints = 0x300;
+inline constexpr unsigned kMaxCheckpoints = 64;
 inline constexpr unsigned kIdxData = 0x100;  // data area words 0..511 -> 0x100..0x2ff
 inline constexpr unsigned kDataWords = kDataSize / 8;
 

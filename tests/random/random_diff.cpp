@@ -157,7 +157,8 @@ class Runner {
     {
       std::ofstream f(bin, std::ios::binary);
       for (const auto& pc : code)  // contiguous: callers pass a run of consecutive groups
-        for (unsigned i = 0; i < pc.len; ++i) f.put(static_cast<char>((pc.raw >> (8 * i)) & 0xFF));
+        for (unsigned i = 0; i < pc.len; ++i)
+          f.put(pc.checkpoint ? '\0' : static_cast<char>((pc.raw >> (8 * i)) & 0xFF));
     }
     const auto r = run_process({c_.objdump, "-D", "-b", "binary", "-m", "riscv:rv64", "-M", "no-aliases",
                                 fmt::format("--adjust-vma=0x{:x}", code.front().addr), bin.string()},
@@ -185,6 +186,11 @@ class Runner {
     fs::remove(bin);
     std::string out;
     for (const auto& pc : code) {
+      if (pc.checkpoint) {
+        out += fmt::format("    {:x}: g{:<5} {:>8}  checkpoint ({} bytes: log fflags and a register hash)\n",
+                           pc.addr, pc.group, "", pc.len);
+        continue;
+      }
       const auto it = text.find(pc.addr);
       out += fmt::format("    {:x}: g{:<5} {:>8}  {:<28} [{}]\n", pc.addr, pc.group,
                          pc.len == 4 ? fmt::format("{:08x}", pc.raw) : fmt::format("{:04x}", pc.raw),
@@ -439,6 +445,9 @@ int main(int argc, char** argv) {
   app.add_option("--repeat", c.gen.repeat, "passes over the random code (reuses decoded code)")
       ->check(CLI::Range(1, 1000000));
   app.add_option("--illegal", c.gen.illegal_percent, "percent of groups that are encodings no row matches")
+      ->check(CLI::Range(0, 100));
+  app.add_option("--checkpoints", c.gen.checkpoint_percent,
+                 "percent of groups that log fflags (clearing them) and a register hash")
       ->check(CLI::Range(0, 100));
   app.add_option("--misaligned", c.gen.misaligned_percent, "percent of loads/stores that may be misaligned")
       ->check(CLI::Range(0, 100));

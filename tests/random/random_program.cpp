@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000));
   app.add_option("--illegal", opt.illegal_percent, "percent of groups that are encodings no row matches")
       ->check(CLI::Range(0, 100));
+  app.add_option("--checkpoints", opt.checkpoint_percent,
+                 "percent of groups that log fflags (clearing them) and a register hash")
+      ->check(CLI::Range(0, 100));
   app.add_option("--misaligned", opt.misaligned_percent, "percent of loads/stores that may be misaligned")
       ->check(CLI::Range(0, 100));
   app.add_option("--exclude", opt.exclude, "mnemonics to leave out (comma-separated)")->delimiter(',');
