@@ -69,11 +69,17 @@ bool phys_read(Hart& h, u64 va, u64 pa, unsigned size, u64& out, Exc fault) {
       const u64 first = pa & ~u64{size - 1};
       const unsigned shift = static_cast<unsigned>(pa - first) * 8;
       u64 lo = 0, hi = 0;
-      if (mmio_read(h, first, size, lo) && mmio_read(h, first + size, size, hi)) {
-        const u64 mask = size == 8 ? ~u64{0} : (u64{1} << (size * 8)) - 1;
-        out = ((lo >> shift) | (hi << (size * 8 - shift))) & mask;
-        return true;
+      if (!mmio_read(h, first, size, lo)) {
+        h.trap = Trap{static_cast<u64>(fault), va - (pa - first)};  // the part that failed
+        return false;
       }
+      if (!mmio_read(h, first + size, size, hi)) {
+        h.trap = Trap{static_cast<u64>(fault), va - (pa - first) + size};
+        return false;
+      }
+      const u64 mask = size == 8 ? ~u64{0} : (u64{1} << (size * 8)) - 1;
+      out = ((lo >> shift) | (hi << (size * 8 - shift))) & mask;
+      return true;
     }
   }
   h.trap = Trap{static_cast<u64>(fault), va};
@@ -101,6 +107,8 @@ bool phys_write(Hart& h, u64 va, u64 pa, unsigned size, u64 value) {
       unsigned k = 0;
       while (k < size && mmio_write(h, pa + k, 1, (value >> (8 * k)) & 0xff)) ++k;
       if (k == size) return true;
+      h.trap = Trap{static_cast<u64>(Exc::StoreAccessFault), va + k};
+      return false;
     }
   }
   h.trap = Trap{static_cast<u64>(Exc::StoreAccessFault), va};

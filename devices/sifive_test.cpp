@@ -2,12 +2,16 @@
 
 namespace lockstep::devices {
 
-bool SifiveTest::read(u64, unsigned, u64& value) {
+// QEMU's sifive_test accepts 2- and 4-byte accesses only (MemoryRegionOps .valid).
+static bool valid_size(unsigned size) { return size == 2 || size == 4; }
+
+bool SifiveTest::read(u64, unsigned size, u64& value) {
   value = 0;
-  return true;
+  return valid_size(size);
 }
 
-bool SifiveTest::write(u64 offset, unsigned, u64 value) {
+bool SifiveTest::write(u64 offset, unsigned size, u64 value) {
+  if (!valid_size(size)) return false;
   if (offset != 0) return true;
   const u64 status = value & 0xffff;
   const int code = static_cast<int>((value >> 16) & 0xffff);
