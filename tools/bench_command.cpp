@@ -25,6 +25,9 @@ struct Engine {
   std::vector<std::string> argv;  // without the workload path
 };
 
+constexpr const char* kFwJump = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
+constexpr const char* kUboot = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin";
+
 struct Measurement {
   double best_seconds = std::numeric_limits<double>::infinity();
   std::string output;
@@ -45,6 +48,65 @@ fs::path self_path() {
   return ec ? fs::path("lockstep") : p;
 }
 
+// OpenSBI + U-Boot from power-on to the U-Boot prompt (autoboot interrupted by a key).
+int bench_uboot(const std::string& jit, const std::string& qemu, int runs, int timeout) {
+  if (!fs::exists(kFwJump) || !fs::exists(kUboot)) {
+    fmt::print(stderr, "lockstep bench: Debian's opensbi/u-boot-qemu not installed; skipping the U-Boot boot\n");
+    return 0;
+  }
+  const std::vector<std::string> firmware = {"-bios", kFwJump, "-kernel", kUboot};
+  struct Boot {
+    std::string name;
+    std::vector<std::string> argv;
+    bool types_key;  // QEMU: a key typed on stdin when the autoboot countdown starts
+  };
+  std::vector<Boot> boots;
+  std::vector<std::string> ours = {self_path().string(), "run", "-M", "virt", "-m", "256M", "--jit=" + jit,
+                                   "--send-on", "autoboot", " ", "--stop-on", "=> "};
+  ours.insert(ours.end(), firmware.begin(), firmware.end());
+  boots.push_back({fmt::format("lockstep --jit={}", jit), ours, false});
+  for (bool icount : {true, false}) {
+    std::vector<std::string> q = {qemu};
+    for (const char* a : kQemuBase) {
+      if (std::string_view(a) != "none" || q.back() != "-bios") q.push_back(a);
+    }
+    // kQemuBase says -bios none: replace it by the firmware.
+    auto it = std::find(q.begin(), q.end(), "-bios");
+    if (it != q.end()) q.erase(it, it + 1);
+    q.insert(q.end(), firmware.begin(), firmware.end());
+    if (icount) q.insert(q.end(), {"-icount", "shift=0,sleep=off"});
+    boots.push_back({icount ? "qemu -icount shift=0" : "qemu", q, true});
+  }
+  std::vector<double> best(boots.size(), std::numeric_limits<double>::infinity());
+  int status = 0;
+  for (int r = 0; r < runs; ++r) {
+    for (size_t b = 0; b < boots.size(); ++b) {
+      ProcessOptions options;
+      options.timeout_seconds = timeout;
+      if (boots[b].types_key) {
+        options.respond_when_output_contains = "autoboot";
+        options.respond_with = " ";
+      }
+      options.stop_when_output_contains = "=> ";
+      const ProcessResult p = run_process(boots[b].argv, options);
+      if (p.timed_out || p.spawn_failed || p.out.find("=> ") == std::string::npos) {
+        status = 1;
+        continue;
+      }
+      best[b] = std::min(best[b], p.seconds);
+    }
+  }
+  for (size_t b = 0; b < boots.size(); ++b) {
+    if (best[b] == std::numeric_limits<double>::infinity()) {
+      fmt::print("{:<18} {:<24} {:>10} {:>9} {:>14}  {}\n", "uboot-prompt", boots[b].name, "-", "-", "-", "no prompt");
+      continue;
+    }
+    fmt::print("{:<18} {:<24} {:>10.3f} {:>9} {:>13.2f}x  {}\n", "uboot-prompt", boots[b].name, best[b], "",
+               best[1] / best[b], b == 0 ? "time from start to the => prompt" : "");
+  }
+  return status;
+}
+
 }  // namespace
 
 int bench_main(int argc, char** argv) {
@@ -59,10 +121,12 @@ int bench_main(int argc, char** argv) {
   int timeout = 600;
   std::string qemu = "qemu-system-riscv64";
   std::string jit = "off";
+  bool uboot = true;
   app.add_option("--workload", workloads, "guest ELF to run (repeatable); default: the built bench workloads");
   app.add_option("--runs", runs, "runs per engine; the best time counts")->capture_default_str()->check(CLI::Range(1, 100));
   app.add_option("--timeout", timeout, "seconds before a run is killed")->capture_default_str();
   app.add_option("--qemu", qemu, "QEMU binary")->capture_default_str();
+  app.add_flag("!--no-uboot", uboot, "skip the OpenSBI + U-Boot boot-to-prompt measurement");
   app.add_option("--jit", jit, "lockstep's engine: off, on, auto")->check(CLI::IsMember({"off", "on", "auto"}))->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -100,6 +164,7 @@ int bench_main(int argc, char** argv) {
 
   int status = 0;
   fmt::print("{:<18} {:<24} {:>10} {:>9} {:>14}  {}\n", "workload", "engine", "best s", "MIPS", "vs qemu-icount", "check");
+  if (uboot) status |= bench_uboot(jit, qemu, runs, timeout);
   for (const std::string& w : workloads) {
     std::vector<Measurement> results(engines.size());
     // Interleave engines run by run so that a noisy moment on the machine hits all of them.

@@ -28,9 +28,19 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     r.spawn_failed = true;
     return r;
   }
+  const bool interactive = !options.respond_when_output_contains.empty();
+  int in_pipe[2] = {-1, -1};
+  if (interactive && pipe2(in_pipe, O_CLOEXEC) != 0) {
+    r.spawn_failed = true;
+    return r;
+  }
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, options.stdin_file.c_str(), O_RDONLY, 0);
+  if (interactive) {
+    posix_spawn_file_actions_adddup2(&fa, in_pipe[0], 0);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 0, options.stdin_file.c_str(), O_RDONLY, 0);
+  }
   posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
   std::vector<char*> args;
@@ -41,7 +51,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   posix_spawn_file_actions_destroy(&fa);
   close(out_pipe[1]);
   close(err_pipe[1]);
+  if (interactive) close(in_pipe[0]);
+  bool responded = false;
   if (rc != 0) {
+    if (interactive) close(in_pipe[1]);
     close(out_pipe[0]);
     close(err_pipe[0]);
     r.spawn_failed = true;
@@ -67,6 +80,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
       const ssize_t got = read(fds[k].fd, buf, sizeof buf);
       if (got > 0) {
         sinks[k]->append(buf, static_cast<size_t>(got));
+        if (k == 0 && interactive && !responded && r.out.find(options.respond_when_output_contains) != std::string::npos) {
+          responded = true;
+          (void)!write(in_pipe[1], options.respond_with.data(), options.respond_with.size());
+        }
         if (k == 0 && !options.stop_when_output_contains.empty() &&
             r.out.find(options.stop_when_output_contains) != std::string::npos) {
           r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -83,6 +100,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   for (auto& f : fds) {
     if (f.fd >= 0) close(f.fd);
   }
+  if (interactive) close(in_pipe[1]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

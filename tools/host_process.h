@@ -21,12 +21,17 @@ struct ProcessOptions {
   // Kill the process once its stdout contains this (for programs that never exit by themselves,
   // like QEMU at a prompt); `seconds` is then the time until it appeared.
   std::string stop_when_output_contains;
+  // Type `respond_with` on stdin (a pipe then) once stdout contains `respond_when_output_contains`.
+  std::string respond_when_output_contains;
+  std::string respond_with;
 };
 
 // Runs argv (argv[0] searched in PATH) capturing stdout and stderr; kills it after the timeout.
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options);
 inline ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seconds) {
-  return run_process(argv, ProcessOptions{timeout_seconds, "/dev/null", {}});
+  ProcessOptions options;
+  options.timeout_seconds = timeout_seconds;
+  return run_process(argv, options);
 }
 
 }  // namespace lockstep::tools
