@@ -138,7 +138,7 @@ int bench_main(int argc, char** argv) {
   }
 
   if (workloads.empty()) {
-    const fs::path dir = self_path().parent_path().parent_path() / "tests" / "guests" / "bench";
+    const fs::path dir = self_path().parent_path().parent_path() / "tests" / "guests";
     for (const char* name : {"int_workload.elf", "fp_workload.elf"}) {
       if (fs::exists(dir / name)) workloads.push_back((dir / name).string());
     }
