@@ -9,10 +9,19 @@
 
 #include <chrono>
 #include <cstring>
+#include <string>
 
 extern char** environ;
 
 namespace lockstep::tools {
+
+std::string ProcessResult::status() const {
+  if (spawn_failed) return "could not start";
+  if (timed_out) return "timeout";
+  if (output_limit) return "output limit";
+  if (signal != 0) return "signal " + std::to_string(signal);
+  return "exit " + std::to_string(exit_code);
+}
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options) {
   ProcessResult r;
@@ -66,7 +75,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   int open_fds = 2;
   const auto deadline = start + std::chrono::seconds(options.timeout_seconds);
   bool stopped = false;
-  while (open_fds > 0 && !stopped) {
+  while (open_fds > 0 && !stopped && !r.output_limit) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       kill(pid, SIGKILL);
@@ -80,6 +89,11 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
       const ssize_t got = read(fds[k].fd, buf, sizeof buf);
       if (got > 0) {
         sinks[k]->append(buf, static_cast<size_t>(got));
+        if (r.out.size() + r.err.size() > options.output_limit) {
+          kill(pid, SIGKILL);
+          r.output_limit = true;
+          break;
+        }
         if (k == 0 && interactive && !responded && r.out.find(options.respond_when_output_contains) != std::string::npos) {
           responded = true;
           (void)!write(in_pipe[1], options.respond_with.data(), options.respond_with.size());

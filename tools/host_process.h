@@ -12,11 +12,16 @@ struct ProcessResult {
   int signal = 0;
   bool timed_out = false;
   bool spawn_failed = false;
+  bool output_limit = false;  // killed after printing more than ProcessOptions::output_limit
   double seconds = 0;  // wall time
+
+  bool ok() const { return !spawn_failed && !timed_out && !output_limit && signal == 0 && exit_code == 0; }
+  std::string status() const;  // "exit 0", "timeout", "signal 11", ...
 };
 
 struct ProcessOptions {
   int timeout_seconds = 60;
+  size_t output_limit = size_t{64} << 20;  // bytes of stdout + stderr kept before the child is killed
   std::string stdin_file = "/dev/null";
   // Kill the process once its stdout contains this (for programs that never exit by themselves,
   // like QEMU at a prompt); `seconds` is then the time until it appeared.

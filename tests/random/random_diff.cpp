@@ -14,9 +14,12 @@
 #include <thread>
 
 #include "tests/random/generator.h"
-#include "tests/random/process.h"
+#include "tools/host_process.h"
 
 namespace lockstep::tests::random {
+using lockstep::tools::ProcessResult;
+using lockstep::tools::run_process;
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -33,7 +36,7 @@ struct Config {
   std::vector<std::string> lockstep_args;  // appended to `lockstep run ...` (e.g. --jit on)
   std::string ld_script;
   std::string workdir;
-  double timeout = 20;
+  int timeout = 20;
   bool keep_going = false;
   bool minimise = true;
   bool reference_only = false;  // QEMU against QEMU: validates the generator and the parser
