@@ -6,6 +6,7 @@
 //       two lockstep runs with --digest: identical stdout, exit code and `digest` lines.
 //   guest_diff qemu-only QEMU ELF
 //       the guest must exit 0 on QEMU and print `minstret=<n>` as its last line.
+// `--qemu-arg X` (before `--`, repeatable) appends X to the QEMU command line.
 //
 // Every run has a timeout (GUEST_DIFF_TIMEOUT seconds, default 60); a run that exceeds
 // it is killed and counts as a failure. Exit status: 0 = same, 1 = different/failed,
@@ -153,11 +154,15 @@ RunResult run(const std::vector<std::string>& argv) {
   return r;
 }
 
+std::vector<std::string> qemu_extra;  // --qemu-arg values
+
 std::vector<std::string> qemu_argv(const std::string& qemu, const std::string& elf) {
-  return {qemu,    "-M",        "virt", "-m", "256M",
-          "-cpu",  "rv64,h=false,zba=false,zbb=false,zbc=false,zbs=false,sstc=false",
-          "-bios", "none",      "-kernel", elf, "-display", "none", "-serial", "stdio", "-monitor", "none",
-          "-icount", "shift=0,sleep=off"};
+  std::vector<std::string> v = {qemu,    "-M",        "virt", "-m", "256M",
+                                "-cpu",  "rv64,h=false,zba=false,zbb=false,zbc=false,zbs=false,sstc=false",
+                                "-bios", "none",      "-kernel", elf, "-display", "none", "-serial", "stdio",
+                                "-monitor", "none", "-icount", "shift=0,sleep=off"};
+  v.insert(v.end(), qemu_extra.begin(), qemu_extra.end());
+  return v;
 }
 
 std::vector<std::string> lockstep_argv(const std::string& lockstep, const std::string& elf,
@@ -346,6 +351,7 @@ int usage() {
              "usage: guest_diff qemu-vs-lockstep LOCKSTEP QEMU ELF [-- lockstep args]\n"
              "       guest_diff determinism LOCKSTEP ELF [-- lockstep args]\n"
              "       guest_diff qemu-only QEMU ELF\n"
+             "       (--qemu-arg X before `--` appends X to the QEMU command)\n"
              "env: GUEST_DIFF_TIMEOUT=<seconds per run> (default 60)\n");
   return 2;
 }
@@ -358,6 +364,15 @@ int main(int argc, char** argv) {
   if (auto it = std::find(args.begin(), args.end(), "--"); it != args.end()) {
     extra.assign(it + 1, args.end());
     args.erase(it, args.end());
+  }
+  for (size_t i = 0; i < args.size();) {
+    if (args[i] != "--qemu-arg") {
+      i++;
+      continue;
+    }
+    if (i + 1 >= args.size()) return usage();
+    qemu_extra.push_back(args[i + 1]);
+    args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
   }
   if (args.empty()) return usage();
   const std::string& mode = args[0];
