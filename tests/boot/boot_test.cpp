@@ -180,3 +180,18 @@ TEST_CASE("uboot-vs-qemu") {
   REQUIRE(a.size() == b.size());
   for (size_t k = 0; k < a.size(); ++k) CHECK(a[k] == b[k]);
 }
+
+// OpenSBI's HSM: an S-mode payload starts hart 1, hart 1 reports and stops, the boot hart sees
+// it stopped and powers off; twice, with identical output and digests.
+TEST_CASE("sbi-hsm") {
+  const std::vector<std::string> argv = {LOCKSTEP_BIN, "run", "-M", "virt", "-m", "256M", "-smp", "2",
+                                         "-bios", OPENSBI_FW_JUMP, "-kernel", HSM_ELF, "--digest"};
+  const ProcessResult a = run_ok(argv);
+  const ProcessResult b = run_ok(argv);
+  const std::string out = no_cr(a.out);
+  CHECK(out.find("Platform HART Count       : 2") != std::string::npos);
+  CHECK(out.find("hsm: boot hart 0\nhsm: hart 1 up, opaque 0x5eed\nhsm: hart_start returned 0\nhsm: hart 1 stopped\n") !=
+        std::string::npos);
+  CHECK(a.out == b.out);
+  CHECK(a.err == b.err);
+}
