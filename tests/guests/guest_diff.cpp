@@ -11,16 +11,9 @@
 // Every run has a timeout (GUEST_DIFF_TIMEOUT seconds, default 60); a run that exceeds
 // it is killed and counts as a failure. Exit status: 0 = same, 1 = different/failed,
 // 2 = usage error.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -30,26 +23,12 @@
 
 #include <fmt/core.h>
 
-extern char** environ;
+#include "tools/host_process.h"
+
 
 namespace {
 
-struct RunResult {
-  std::string out;
-  std::string err;
-  int exit_code = -1;  // valid when !signalled && !timed_out
-  int signal = 0;
-  bool timed_out = false;
-  bool spawn_failed = false;
-  double seconds = 0;
-
-  std::string status() const {
-    if (spawn_failed) return "could not be started";
-    if (timed_out) return "timed out (killed)";
-    if (signal) return fmt::format("killed by signal {} ({})", signal, strsignal(signal));
-    return fmt::format("exit code {}", exit_code);
-  }
-};
+using RunResult = lockstep::tools::ProcessResult;
 
 int timeout_seconds() {
   if (const char* t = std::getenv("GUEST_DIFF_TIMEOUT")) {
@@ -68,93 +47,10 @@ std::string join(const std::vector<std::string>& argv) {
   return s;
 }
 
-// Runs argv with stdin from /dev/null, capturing stdout and stderr, killing it after the timeout.
-RunResult run(const std::vector<std::string>& argv) {
-  RunResult r;
-  auto start = std::chrono::steady_clock::now();
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
-    r.spawn_failed = true;
-    r.err = fmt::format("pipe: {}", strerror(errno));
-    return r;
-  }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  // Own process group, so a timeout kills helpers the emulator may have started too.
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, cargv[0], &fa, &attr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  if (rc != 0) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    r.spawn_failed = true;
-    r.err = fmt::format("posix_spawn {}: {}", argv[0], strerror(rc));
-    return r;
-  }
-
-  const auto deadline = start + std::chrono::seconds(timeout_seconds());
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&r.out, &r.err};
-  int open_fds = 2;
-  char buf[65536];
-  while (open_fds > 0) {
-    auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) {
-      r.timed_out = true;
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      break;
-    }
-    int ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count()) + 1;
-    int n = poll(fds, 2, ms);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; i++) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t got = read(fds[i].fd, buf, sizeof buf);
-      if (got > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(got));
-      } else if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        open_fds--;
-      }
-    }
-  }
-  for (auto& f : fds)
-    if (f.fd >= 0) close(f.fd);
-
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!r.timed_out) {
-    if (WIFEXITED(status)) {
-      r.exit_code = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-      r.signal = WTERMSIG(status);
-    }
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return r;
-}
-
 std::vector<std::string> qemu_extra;  // --qemu-arg values
+
+// Runs argv with stdin from /dev/null, capturing stdout and stderr, killing it after the timeout.
+RunResult run(const std::vector<std::string>& argv) { return lockstep::tools::run_process(argv, timeout_seconds()); }
 
 std::vector<std::string> qemu_argv(const std::string& qemu, const std::string& elf) {
   std::vector<std::string> v = {qemu,    "-M",        "virt", "-m", "256M",
