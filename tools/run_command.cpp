@@ -1,7 +1,9 @@
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include <cstdio>
-#include <fstream>
 #include <optional>
 #include <set>
 
@@ -26,19 +28,31 @@ void console_byte(uint8_t c) {
   }
 }
 
+// Temporary file, fsync, rename: the final name never holds a partial file.
 bool write_file_atomically(const std::string& path, const std::string& text, std::string& error) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      error = fmt::format("could not write '{}'", tmp);
-      return false;
-    }
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = fmt::format("could not write '{}': {}", tmp, std::strerror(errno));
+    return false;
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  const bool ok = done == text.size() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    error = fmt::format("could not write '{}': {}", tmp, std::strerror(errno));
+    ::unlink(tmp.c_str());
+    return false;
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     error = fmt::format("could not rename '{}' to '{}': {}", tmp, path, std::strerror(errno));
+    ::unlink(tmp.c_str());
     return false;
   }
   return true;
