@@ -8,7 +8,6 @@ Block* CodeCache::find(u64 paddr) const {
 }
 
 Block* CodeCache::insert(std::unique_ptr<Block> block) {
-  ++decoded_;
   Block* raw = block.get();
   blocks_[raw->paddr] = std::move(block);
   return raw;

@@ -39,13 +39,11 @@ class CodeCache {
   };
   JumpEntry& jump_slot(u64 vpc) { return jump_[(vpc >> 1) % kJumpEntries]; }
 
-  u64 blocks_decoded() const { return decoded_; }
 
  private:
   std::unordered_map<u64, std::unique_ptr<Block>> blocks_;
   std::vector<std::unique_ptr<Block>> retired_;
   std::vector<JumpEntry> jump_ = std::vector<JumpEntry>(kJumpEntries);
-  u64 decoded_ = 0;
 };
 
 }  // namespace lockstep::core

@@ -99,7 +99,6 @@ struct Hart {
   u64 (*read_time)(void* ctx) = nullptr;
   void* time_ctx = nullptr;
 
-  u64 xreg(unsigned i) const { return x[i]; }
   void set_x(unsigned i, u64 v) {
     if (i != 0) x[i] = v;
   }

@@ -1,5 +1,4 @@
 #pragma once
-#include <compare>
 #include <cstdint>
 
 namespace lockstep::core {
@@ -12,16 +11,6 @@ using i8 = int8_t;
 using i16 = int16_t;
 using i32 = int32_t;
 using i64 = int64_t;
-
-// Strong types for the quantities that are easy to confuse.
-struct Icount {
-  u64 value = 0;
-  constexpr auto operator<=>(const Icount&) const = default;
-};
-struct GuestPhys {
-  u64 value = 0;
-  constexpr auto operator<=>(const GuestPhys&) const = default;
-};
 
 inline constexpr u64 kPageSize = 4096;
 inline constexpr unsigned kPageBits = 12;

@@ -1,6 +1,5 @@
 #pragma once
 #include <bit>
-#include <compare>  // core/types.h defaults operator<=> without including <compare>
 
 #include "core/csr_bits.h"
 #include "core/types.h"
