@@ -123,7 +123,8 @@ bool translate(Hart& h, u64 va, unsigned size, Access access, Translation& out) 
       const u64 ppn = (pte & kPtePpnMask) >> 10;
       if (!(pte & (kPteR | kPteX))) {
         if (level == 0) return fail(h, page_fault(access), va);
-        if (pte & (kPteA | kPteD | kPteU)) return fail(h, page_fault(access), va);
+        // A, D and U of a non-leaf PTE are reserved for software to clear; like QEMU 7.2,
+        // the walk does not check them.
         table = ppn << kPageBits;
         continue;
       }
