@@ -1,0 +1,215 @@
+#include "snapshot/stream/byte_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace lockstep::snapshot::stream {
+
+ByteSource::ByteSource(int fd, bool owns_fd) : fd_(fd), owns_(owns_fd), buf_(kBufferSize) {
+  struct stat st {};
+  seekable_ = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+ByteSource::~ByteSource() {
+  if (owns_ && fd_ >= 0) ::close(fd_);
+}
+
+Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{fmt::format("cannot open {}: {}", path, std::strerror(errno))};
+  return std::make_unique<ByteSource>(fd, true);
+}
+
+Status ByteSource::fill() {
+  if (pos_ < len_ || eof_) return Ok{};
+  pos_ = len_ = 0;
+  for (;;) {
+    ssize_t n = ::read(fd_, buf_.data(), buf_.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error{fmt::format("read error at offset {}: {}", offset_, std::strerror(errno))};
+    if (n == 0) eof_ = true;
+    len_ = static_cast<std::size_t>(n);
+    return Ok{};
+  }
+}
+
+Status ByteSource::read(void* dst, std::size_t n) {
+  auto* out = static_cast<std::uint8_t*>(dst);
+  std::size_t done = 0;
+  while (done < n) {
+    if (pos_ == len_) {
+      LS_TRY(fill());
+      if (pos_ == len_)
+        return Error{fmt::format("truncated stream at offset {}: needed {} more bytes, the stream ended", offset_,
+                                 n - done)};
+    }
+    std::size_t k = std::min(n - done, len_ - pos_);
+    if (out) std::memcpy(out + done, buf_.data() + pos_, k);
+    pos_ += k;
+    done += k;
+    offset_ += k;
+  }
+  return Ok{};
+}
+
+Status ByteSource::skip(std::uint64_t n) {
+  while (n > 0) {
+    std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(n, kBufferSize));
+    LS_TRY(read(nullptr, k));
+    n -= k;
+  }
+  return Ok{};
+}
+
+Result<std::uint8_t> ByteSource::peek() {
+  LS_TRY(fill());
+  if (pos_ == len_) return Error{fmt::format("truncated stream at offset {}: needed 1 more byte, the stream ended", offset_)};
+  return buf_[pos_];
+}
+
+Result<std::span<const std::uint8_t>> ByteSource::peek_n(std::size_t n) {
+  n = std::min(n, buf_.size());
+  if (len_ - pos_ < n && !eof_) {
+    std::memmove(buf_.data(), buf_.data() + pos_, len_ - pos_);
+    len_ -= pos_;
+    pos_ = 0;
+    while (len_ < n && !eof_) {
+      ssize_t k = ::read(fd_, buf_.data() + len_, buf_.size() - len_);
+      if (k < 0 && errno == EINTR) continue;
+      if (k < 0) return Error{fmt::format("read error at offset {}: {}", offset_, std::strerror(errno))};
+      if (k == 0) eof_ = true;
+      len_ += static_cast<std::size_t>(k);
+    }
+  }
+  return std::span<const std::uint8_t>(buf_.data() + pos_, std::min(n, len_ - pos_));
+}
+
+Result<bool> ByteSource::at_end() {
+  LS_TRY(fill());
+  return pos_ == len_;
+}
+
+Result<std::uint8_t> ByteSource::u8() {
+  std::uint8_t v;
+  LS_TRY(read(&v, 1));
+  return v;
+}
+Result<std::uint16_t> ByteSource::be16() {
+  std::uint8_t b[2];
+  LS_TRY(read(b, 2));
+  return static_cast<std::uint16_t>(b[0] << 8 | b[1]);
+}
+Result<std::uint32_t> ByteSource::be32() {
+  std::uint8_t b[4];
+  LS_TRY(read(b, 4));
+  return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+}
+Result<std::uint64_t> ByteSource::be64() {
+  std::uint8_t b[8];
+  LS_TRY(read(b, 8));
+  std::uint64_t v = 0;
+  for (auto x : b) v = v << 8 | x;
+  return v;
+}
+Result<std::string> ByteSource::counted_string() {
+  LS_TRY_ASSIGN(std::uint8_t len, u8());
+  std::string s(len, '\0');
+  LS_TRY(read(s.data(), len));
+  return s;
+}
+
+Result<std::uint64_t> ByteSource::size() {
+  if (!seekable_) return Error{"the stream is not a regular file: its size is unknown"};
+  struct stat st {};
+  if (fstat(fd_, &st) != 0) return Error{fmt::format("fstat: {}", std::strerror(errno))};
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+Status ByteSource::pread_exact(std::uint64_t pos, void* dst, std::size_t n) {
+  if (!seekable_) return Error{"random access needs a regular file"};
+  auto* out = static_cast<std::uint8_t*>(dst);
+  std::size_t done = 0;
+  while (done < n) {
+    ssize_t k = ::pread(fd_, out + done, n - done, static_cast<off_t>(pos + done));
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) return Error{fmt::format("read error at offset {}: {}", pos + done, std::strerror(errno))};
+    if (k == 0) return Error{fmt::format("truncated stream at offset {}", pos + done)};
+    done += static_cast<std::size_t>(k);
+  }
+  return Ok{};
+}
+
+ByteSink::ByteSink(int fd, bool owns_fd) : fd_(fd), owns_(owns_fd) { buf_.reserve(ByteSource::kBufferSize); }
+
+ByteSink::~ByteSink() {
+  (void)flush();
+  if (owns_ && fd_ >= 0) ::close(fd_);
+}
+
+Result<std::unique_ptr<ByteSink>> ByteSink::create_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Error{fmt::format("cannot create {}: {}", path, std::strerror(errno))};
+  return std::make_unique<ByteSink>(fd, true);
+}
+
+Status ByteSink::write(const void* src, std::size_t n) {
+  const auto* p = static_cast<const std::uint8_t*>(src);
+  if (buf_.size() + n > ByteSource::kBufferSize) {
+    LS_TRY(flush());
+    if (n >= ByteSource::kBufferSize) {
+      std::size_t done = 0;
+      while (done < n) {
+        ssize_t k = ::write(fd_, p + done, n - done);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return Error{fmt::format("write error: {}", std::strerror(errno))};
+        done += static_cast<std::size_t>(k);
+      }
+      offset_ += n;
+      return Ok{};
+    }
+  }
+  buf_.insert(buf_.end(), p, p + n);
+  offset_ += n;
+  return Ok{};
+}
+
+Status ByteSink::be16(std::uint16_t v) {
+  std::uint8_t b[2] = {std::uint8_t(v >> 8), std::uint8_t(v)};
+  return write(b, 2);
+}
+Status ByteSink::be32(std::uint32_t v) {
+  std::uint8_t b[4] = {std::uint8_t(v >> 24), std::uint8_t(v >> 16), std::uint8_t(v >> 8), std::uint8_t(v)};
+  return write(b, 4);
+}
+Status ByteSink::be64(std::uint64_t v) {
+  std::uint8_t b[8];
+  for (int i = 0; i < 8; ++i) b[i] = std::uint8_t(v >> (56 - 8 * i));
+  return write(b, 8);
+}
+Status ByteSink::counted_string(const std::string& s) {
+  if (s.size() > 255) return Error{fmt::format("counted string too long ({} bytes): {}", s.size(), s)};
+  LS_TRY(u8(static_cast<std::uint8_t>(s.size())));
+  return write(s.data(), s.size());
+}
+
+Status ByteSink::flush() {
+  std::size_t done = 0;
+  while (done < buf_.size()) {
+    ssize_t k = ::write(fd_, buf_.data() + done, buf_.size() - done);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) return Error{fmt::format("write error: {}", std::strerror(errno))};
+    done += static_cast<std::size_t>(k);
+  }
+  buf_.clear();
+  return Ok{};
+}
+
+}  // namespace lockstep::snapshot::stream

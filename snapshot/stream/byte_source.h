@@ -1,0 +1,101 @@
+#pragma once
+// Streaming byte I/O for migration streams: a bounded-buffer reader over any fd (file, pipe, socket)
+// and a buffered writer. Every read is checked; running out of bytes is an Error naming the offset.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace lockstep::snapshot::stream {
+
+class ByteSource {
+ public:
+  static constexpr std::size_t kBufferSize = 64 * 1024;
+
+  // Takes ownership of fd when owns_fd is true.
+  explicit ByteSource(int fd, bool owns_fd = false);
+  ~ByteSource();
+  ByteSource(const ByteSource&) = delete;
+  ByteSource& operator=(const ByteSource&) = delete;
+
+  static Result<std::unique_ptr<ByteSource>> open_file(const std::string& path);
+
+  // Offset of the next byte to be read, from the start of the stream.
+  std::uint64_t offset() const { return offset_; }
+  // Reads exactly n bytes or fails with "truncated stream at offset X: ...".
+  Status read(void* dst, std::size_t n);
+  Status skip(std::uint64_t n);
+  // Next byte without consuming it; an Error at the end of the stream.
+  Result<std::uint8_t> peek();
+  // Up to n (<= kBufferSize) next bytes without consuming them; fewer only at the end of the stream.
+  Result<std::span<const std::uint8_t>> peek_n(std::size_t n);
+  // True when no byte is left (a read attempt may block on pipes).
+  Result<bool> at_end();
+
+  Result<std::uint8_t> u8();
+  Result<std::uint16_t> be16();
+  Result<std::uint32_t> be32();
+  Result<std::uint64_t> be64();
+  // u8 length + bytes (QEMU's counted string).
+  Result<std::string> counted_string();
+
+  // Random access, for locating the trailing vmdesc; only for regular files.
+  bool seekable() const { return seekable_; }
+  Result<std::uint64_t> size();
+  // Reads n bytes at an absolute position without moving the stream position.
+  Status pread_exact(std::uint64_t pos, void* dst, std::size_t n);
+
+ private:
+  Status fill();
+  int fd_;
+  bool owns_;
+  bool seekable_ = false;
+  bool eof_ = false;
+  std::vector<std::uint8_t> buf_;
+  std::size_t pos_ = 0, len_ = 0;
+  std::uint64_t offset_ = 0;
+};
+
+class ByteSink {
+ public:
+  explicit ByteSink(int fd, bool owns_fd = false);
+  ~ByteSink();
+  ByteSink(const ByteSink&) = delete;
+  ByteSink& operator=(const ByteSink&) = delete;
+  static Result<std::unique_ptr<ByteSink>> create_file(const std::string& path);
+
+  std::uint64_t offset() const { return offset_; }
+  Status write(const void* src, std::size_t n);
+  Status u8(std::uint8_t v) { return write(&v, 1); }
+  Status be16(std::uint16_t v);
+  Status be32(std::uint32_t v);
+  Status be64(std::uint64_t v);
+  Status counted_string(const std::string& s);
+  Status flush();
+
+ private:
+  int fd_;
+  bool owns_;
+  std::vector<std::uint8_t> buf_;
+  std::uint64_t offset_ = 0;
+};
+
+// Propagates an Error from a Status/Result expression.
+#define LS_TRY(expr)                                   \
+  do {                                                 \
+    auto ls_try_r_ = (expr);                           \
+    if (!ls_try_r_) return ::lockstep::Error{ls_try_r_.error()}; \
+  } while (0)
+#define LS_CAT2(a, b) a##b
+#define LS_CAT(a, b) LS_CAT2(a, b)
+#define LS_TRY_ASSIGN(lhs, expr) LS_TRY_ASSIGN_(LS_CAT(ls_try_v_, __LINE__), lhs, expr)
+#define LS_TRY_ASSIGN_(tmp, lhs, expr)                 \
+  auto tmp = (expr);                                   \
+  if (!tmp) return ::lockstep::Error{tmp.error()};     \
+  lhs = std::move(tmp.value())
+
+}  // namespace lockstep::snapshot::stream

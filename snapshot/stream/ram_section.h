@@ -1,0 +1,57 @@
+#pragma once
+// The RAM section ("ram", instance 0, version 4): setup block list and page records.
+// Pages are handed to a callback one at a time; the reader never holds more than one page.
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "snapshot/stream/stream_reader.h"
+
+namespace lockstep::snapshot::stream {
+
+namespace ram_flags {
+inline constexpr std::uint64_t kZero = 0x02, kMemSize = 0x04, kPage = 0x08, kEos = 0x10, kContinue = 0x20,
+                               kXbzrle = 0x40, kHook = 0x80, kCompressPage = 0x100, kMultifdFlush = 0x200;
+}
+
+inline constexpr std::uint32_t kRamSectionVersion = 4;
+
+struct RamBlock {
+  std::string idstr;
+  std::uint64_t used_length = 0;
+  std::uint64_t zero_pages = 0;  // page records seen, by kind
+  std::uint64_t data_pages = 0;
+};
+
+struct RamPage {
+  const RamBlock& block;
+  std::size_t block_index;
+  std::uint64_t offset;                // within the block
+  bool zero;                           // ZERO record: every byte equals fill
+  std::uint8_t fill;                   // for zero pages
+  std::span<const std::uint8_t> data;  // PAGE record: page_size bytes (empty for zero pages)
+};
+
+using PageCallback = std::function<Status(const RamPage&)>;
+
+// Reads one START/PART/END body of the "ram" section, including the final EOS (not the footer).
+class RamSectionReader {
+ public:
+  explicit RamSectionReader(std::uint64_t page_size = 4096) : page_size_(page_size), page_(page_size) {}
+  Status read_body(StreamReader& r, const SectionHeader& s, const PageCallback& on_page = {});
+  const std::vector<RamBlock>& blocks() const { return blocks_; }
+  std::uint64_t total_bytes() const { return total_; }
+  std::uint64_t page_size() const { return page_size_; }
+
+ private:
+  std::uint64_t page_size_;
+  std::uint64_t total_ = 0;
+  bool setup_done_ = false;
+  std::vector<RamBlock> blocks_;
+  std::size_t last_block_ = SIZE_MAX;
+  std::vector<std::uint8_t> page_;
+};
+
+}  // namespace lockstep::snapshot::stream

@@ -1,0 +1,255 @@
+#include "snapshot/stream/stream_reader.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace lockstep::snapshot::stream {
+
+const char* section_type_name(std::uint8_t type) {
+  switch (type) {
+    case kEof: return "EOF";
+    case kStart: return "START";
+    case kPart: return "PART";
+    case kEnd: return "END";
+    case kFull: return "FULL";
+    case kSubsection: return "SUBSECTION";
+    case kVmDescription: return "VMDESCRIPTION";
+    case kConfiguration: return "CONFIGURATION";
+    case kCommand: return "COMMAND";
+    case kFooter: return "SECTION_FOOTER";
+    default: return "unknown";
+  }
+}
+
+namespace {
+Error at(std::uint64_t offset, const std::string& msg) {
+  return Error{fmt::format("{} (at offset {})", msg, offset)};
+}
+}  // namespace
+
+std::string StreamReader::where() const {
+  if (!in_section_) return fmt::format("at offset {}", src_.offset());
+  return fmt::format("at offset {} in section '{}' instance {} (id {}, {} at offset {})", src_.offset(),
+                     current_.idstr, current_.instance_id, current_.section_id, section_type_name(current_.type),
+                     current_.offset);
+}
+
+Result<StreamHeader> StreamReader::read_header() {
+  StreamHeader h;
+  std::uint8_t m[4];
+  if (!src_.read(m, 4)) return Error{"Not a migration stream (shorter than the 4-byte magic)"};
+  std::uint32_t magic = std::uint32_t{m[0]} << 24 | std::uint32_t{m[1]} << 16 | std::uint32_t{m[2]} << 8 | m[3];
+  if (magic != kMagic)
+    return Error{fmt::format("Not a migration stream (magic 0x{:08x} at offset 0, expected 0x{:08x} \"QEVM\")", magic,
+                             kMagic)};
+  LS_TRY_ASSIGN(h.version, src_.be32());
+  if (h.version == 2) return Error{"Unsupported migration stream file version 2 (the old format, rejected by QEMU too)"};
+  if (h.version != kVersion)
+    return Error{fmt::format("Unsupported migration stream file version {} (expected {})", h.version, kVersion)};
+  LS_TRY_ASSIGN(std::uint8_t next, src_.peek());
+  if (next == kConfiguration) {
+    h.has_configuration = true;
+    LS_TRY(src_.u8());
+    std::uint64_t off = src_.offset();
+    LS_TRY_ASSIGN(std::uint32_t len, src_.be32());
+    if (len > 255) return at(off, fmt::format("configuration: machine name length {} is implausible (max 255)", len));
+    h.machine.resize(len);
+    LS_TRY(src_.read(h.machine.data(), len));
+    for (;;) {
+      LS_TRY_ASSIGN(std::uint8_t b, src_.peek());
+      if (b != kSubsection) break;
+      std::uint64_t sub_off = src_.offset();
+      LS_TRY(src_.u8());
+      LS_TRY_ASSIGN(std::string name, src_.counted_string());
+      LS_TRY_ASSIGN(std::uint32_t ver, src_.be32());
+      if (ver != 1)
+        return at(sub_off, fmt::format("configuration subsection '{}': unsupported version {}", name, ver));
+      if (name == "configuration/target-page-bits") {
+        LS_TRY_ASSIGN(std::uint32_t bits, src_.be32());
+        if (bits < 10 || bits > 24) return at(sub_off, fmt::format("configuration: target-page-bits {} out of range", bits));
+        h.target_page_bits = bits;
+      } else if (name == "configuration/capabilities") {
+        LS_TRY_ASSIGN(std::uint32_t n, src_.be32());
+        if (n > 1024) return at(sub_off, fmt::format("configuration: {} capabilities is implausible", n));
+        for (std::uint32_t i = 0; i < n; ++i) {
+          LS_TRY_ASSIGN(std::string cap, src_.counted_string());
+          h.capabilities.push_back(std::move(cap));
+        }
+      } else if (name == "configuration/uuid") {
+        std::vector<std::uint8_t> u(16);
+        LS_TRY(src_.read(u.data(), 16));
+        h.uuid = std::move(u);
+      } else {
+        return at(sub_off, fmt::format("VM subsection '{}' in 'configuration' does not exist", name));
+      }
+    }
+  }
+  h.end_offset = src_.offset();
+  header_done_ = true;
+  return h;
+}
+
+Result<Record> StreamReader::next() {
+  if (!header_done_) return Error{"StreamReader::next() before read_header()"};
+  if (in_section_) return Error{fmt::format("section '{}' body not closed by end_section() {}", current_.idstr, where())};
+  if (eof_seen_) return Error{"StreamReader::next() after EOF"};
+  Record rec;
+  rec.offset = src_.offset();
+  LS_TRY_ASSIGN(std::uint8_t type, src_.u8());
+  switch (type) {
+    case kEof:
+      rec.kind = Record::kEof;
+      eof_seen_ = true;
+      return rec;
+    case kCommand: {
+      rec.kind = Record::kCommand;
+      rec.command.offset = rec.offset;
+      LS_TRY_ASSIGN(rec.command.cmd, src_.be16());
+      LS_TRY_ASSIGN(std::uint16_t len, src_.be16());
+      if (len > limits_.max_command_bytes) return at(rec.offset, fmt::format("command {} length {} over the limit", rec.command.cmd, len));
+      rec.command.data.resize(len);
+      LS_TRY(src_.read(rec.command.data.data(), len));
+      return rec;
+    }
+    case kStart:
+    case kFull: {
+      SectionHeader& s = rec.section;
+      s.type = type;
+      s.offset = rec.offset;
+      LS_TRY_ASSIGN(s.section_id, src_.be32());
+      LS_TRY_ASSIGN(s.idstr, src_.counted_string());
+      LS_TRY_ASSIGN(s.instance_id, src_.be32());
+      LS_TRY_ASSIGN(s.version_id, src_.be32());
+      if (type == kStart) started_[s.section_id] = Known{s.idstr, s.instance_id, s.version_id};
+      break;
+    }
+    case kPart:
+    case kEnd: {
+      SectionHeader& s = rec.section;
+      s.type = type;
+      s.offset = rec.offset;
+      LS_TRY_ASSIGN(s.section_id, src_.be32());
+      auto it = started_.find(s.section_id);
+      if (it == started_.end())
+        return at(rec.offset, fmt::format("Unknown savevm section {} in {} record: no START section had this id",
+                                          s.section_id, section_type_name(type)));
+      s.idstr = it->second.idstr;
+      s.instance_id = it->second.instance_id;
+      s.version_id = it->second.version_id;
+      break;
+    }
+    default:
+      return at(rec.offset, fmt::format("Unknown savevm section type {}", type));
+  }
+  rec.kind = Record::kSection;
+  rec.section.body_offset = src_.offset();
+  current_ = rec.section;
+  in_section_ = true;
+  return rec;
+}
+
+Status StreamReader::end_section() {
+  if (!in_section_) return Error{"StreamReader::end_section() outside a section"};
+  std::uint64_t off = src_.offset();
+  auto b = src_.u8();
+  if (!b) return Error{fmt::format("Missing section footer for {}: {}", current_.idstr, b.error().message)};
+  if (b.value() != kFooter)
+    return Error{fmt::format("Missing section footer for {}: byte 0x{:02x} at offset {} (expected 0x7e); section "
+                             "{} id {} instance {} version {} started at offset {}, body from offset {}",
+                             current_.idstr, b.value(), off, section_type_name(current_.type), current_.section_id,
+                             current_.instance_id, current_.version_id, current_.offset, current_.body_offset)};
+  auto id = src_.be32();
+  if (!id) return Error{fmt::format("Missing section footer for {}: {}", current_.idstr, id.error().message)};
+  if (id.value() != current_.section_id)
+    return Error{fmt::format("Mismatched section id in footer for {} -- read 0x{:x} expected 0x{:x} (footer at offset {})",
+                             current_.idstr, id.value(), current_.section_id, off)};
+  in_section_ = false;
+  return Ok{};
+}
+
+namespace {
+void qemu_json(const Json& j, std::string& out) {
+  if (j.is_object()) {
+    out += '{';
+    bool first = true;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (!first) out += ", ";
+      first = false;
+      out += Json(it.key()).dump();
+      out += ": ";
+      qemu_json(it.value(), out);
+    }
+    out += '}';
+  } else if (j.is_array()) {
+    out += '[';
+    bool first = true;
+    for (const auto& v : j) {
+      if (!first) out += ", ";
+      first = false;
+      qemu_json(v, out);
+    }
+    out += ']';
+  } else {
+    out += j.dump();
+  }
+}
+}  // namespace
+
+std::string to_qemu_json(const Json& j) {
+  std::string out;
+  qemu_json(j, out);
+  return out;
+}
+
+Result<Json> parse_vmdesc(const std::string& text, std::uint64_t offset) {
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return at(offset, "VM description: the JSON does not parse");
+  if (!j.is_object() || !j.contains("devices") || !j["devices"].is_array())
+    return at(offset, "VM description: not an object with a \"devices\" array");
+  return j;
+}
+
+Result<Json> StreamReader::read_vmdesc() {
+  if (!eof_seen_) return Error{"StreamReader::read_vmdesc() before EOF"};
+  LS_TRY_ASSIGN(bool end, src_.at_end());
+  if (end) return Json(nullptr);
+  std::uint64_t off = src_.offset();
+  LS_TRY_ASSIGN(std::uint8_t type, src_.u8());
+  if (type != kVmDescription)
+    return at(off, fmt::format("expected the VM description (0x06) or the end after EOF, found byte 0x{:02x}", type));
+  LS_TRY_ASSIGN(std::uint32_t len, src_.be32());
+  if (len > limits_.max_vmdesc_bytes)
+    return at(off, fmt::format("VM description length {} over the limit of {} bytes", len, limits_.max_vmdesc_bytes));
+  std::string text;
+  // Read in chunks so a lying length on a short stream fails before allocating it all.
+  while (text.size() < len) {
+    std::size_t k = std::min<std::size_t>(len - text.size(), ByteSource::kBufferSize);
+    std::size_t old = text.size();
+    text.resize(old + k);
+    auto st = src_.read(text.data() + old, k);
+    if (!st) return Error{fmt::format("VM description of {} bytes at offset {}: {}", len, off, st.error().message)};
+  }
+  LS_TRY_ASSIGN(bool done, src_.at_end());
+  if (!done) return at(src_.offset(), "bytes after the VM description");
+  return parse_vmdesc(text, off + 5);
+}
+
+Result<Json> locate_vmdesc(ByteSource& src, std::size_t max_json) {
+  if (!src.seekable())
+    return Error{"reading the VM description first needs a seekable file; not supported on pipes or sockets"};
+  LS_TRY_ASSIGN(std::uint64_t size, src.size());
+  std::uint64_t tail = std::min<std::uint64_t>(size, max_json + 5);
+  std::string buf(static_cast<std::size_t>(tail), '\0');
+  LS_TRY(src.pread_exact(size - tail, buf.data(), buf.size()));
+  for (std::size_t i = buf.size(); i-- > 0;) {
+    if (static_cast<std::uint8_t>(buf[i]) != kVmDescription || i + 5 >= buf.size()) continue;
+    const auto* p = reinterpret_cast<const std::uint8_t*>(buf.data() + i + 1);
+    std::uint64_t len = std::uint64_t{p[0]} << 24 | std::uint64_t{p[1]} << 16 | std::uint64_t{p[2]} << 8 | p[3];
+    if (len != buf.size() - i - 5 || buf[i + 5] != '{') continue;
+    return parse_vmdesc(buf.substr(i + 5), size - tail + i + 5);
+  }
+  return Error{fmt::format("no VM description found at the end of the stream (searched the last {} bytes)", tail)};
+}
+
+}  // namespace lockstep::snapshot::stream

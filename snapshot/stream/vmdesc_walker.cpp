@@ -1,0 +1,184 @@
+#include "snapshot/stream/vmdesc_walker.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace lockstep::snapshot::stream {
+
+namespace {
+
+constexpr std::uint64_t kMaxFieldCallback = 1u << 20;
+
+Result<std::uint64_t> json_u64(const Json& j, const char* key, const std::string& ctx) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned())
+    return Error{fmt::format("VM description: {} has no non-negative integer \"{}\"", ctx, key)};
+  return it->get<std::uint64_t>();
+}
+
+Status walk_fields(StreamReader& r, const SectionHeader& s, const Json& vmsd, const std::string& prefix,
+                   const WalkOptions& opts, int depth);
+
+Status walk_vmsd(StreamReader& r, const SectionHeader& s, const Json& vmsd, const std::string& prefix,
+                 const WalkOptions& opts, int depth) {
+  if (depth > 64) return Error{fmt::format("VM description nests deeper than 64 levels in '{}'", s.idstr)};
+  LS_TRY(walk_fields(r, s, vmsd, prefix, opts, depth));
+  auto subs = vmsd.find("subsections");
+  if (subs == vmsd.end()) return Ok{};
+  if (!subs->is_array()) return Error{fmt::format("VM description: '{}' subsections is not an array", s.idstr)};
+  ByteSource& in = r.body();
+  for (const auto& sub : *subs) {
+    if (!sub.is_object() || !sub.contains("vmsd_name") || !sub["vmsd_name"].is_string())
+      return Error{fmt::format("VM description: a subsection of '{}' has no vmsd_name", s.idstr)};
+    const std::string name = sub["vmsd_name"].get<std::string>();
+    std::uint64_t off = in.offset();
+    LS_TRY_ASSIGN(std::uint8_t b, in.u8());
+    if (b != kSubsection)
+      return Error{fmt::format("expected subsection '{}' of '{}' (byte 0x05) at offset {}, found 0x{:02x}", name,
+                               s.idstr, off, b)};
+    LS_TRY_ASSIGN(std::string wire_name, in.counted_string());
+    if (wire_name != name)
+      return Error{fmt::format("subsection at offset {} in '{}' is '{}' on the wire but '{}' in the VM description",
+                               off, s.idstr, wire_name, name)};
+    LS_TRY_ASSIGN(std::uint32_t ver, in.be32());
+    LS_TRY_ASSIGN(std::uint64_t dver, json_u64(sub, "version", "subsection " + name));
+    if (ver != dver)
+      return Error{fmt::format("subsection '{}' at offset {}: version {} on the wire, {} in the VM description", name,
+                               off, ver, dver)};
+    LS_TRY(walk_vmsd(r, s, sub, prefix + name + ".", opts, depth + 1));
+  }
+  return Ok{};
+}
+
+Status walk_fields(StreamReader& r, const SectionHeader& s, const Json& vmsd, const std::string& prefix,
+                   const WalkOptions& opts, int) {
+  auto fields = vmsd.find("fields");
+  if (fields == vmsd.end()) return Ok{};
+  if (!fields->is_array()) return Error{fmt::format("VM description: '{}' fields is not an array", s.idstr)};
+  ByteSource& in = r.body();
+  std::vector<std::uint8_t> buf;
+  for (const auto& f : *fields) {
+    if (!f.is_object() || !f.contains("name") || !f["name"].is_string())
+      return Error{fmt::format("VM description: a field of '{}' has no name", s.idstr)};
+    const std::string name = f["name"].get<std::string>();
+    LS_TRY_ASSIGN(std::uint64_t size, json_u64(f, "size", "field " + prefix + name));
+    std::uint64_t n = 1;
+    if (f.contains("array_len")) {
+      LS_TRY_ASSIGN(n, json_u64(f, "array_len", "field " + prefix + name));
+    }
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::string path = prefix + name;
+      if (f.contains("array_len")) path += fmt::format("[{}]", i);
+      else if (f.contains("index") && f["index"].is_number_unsigned()) path += fmt::format("[{}]", f["index"].get<std::uint64_t>());
+      std::uint64_t off = in.offset();
+      Status st = Ok{};
+      if (opts.on_field && size <= kMaxFieldCallback) {
+        buf.resize(static_cast<std::size_t>(size));
+        st = in.read(buf.data(), buf.size());
+        if (st) st = opts.on_field(s, path, f, std::span<const std::uint8_t>(buf));
+      } else {
+        st = in.skip(size);
+      }
+      if (!st)
+        return Error{fmt::format("section '{}' instance {} field '{}' ({} bytes from offset {}): {}", s.idstr,
+                                 s.instance_id, path, size, off, st.error().message)};
+    }
+  }
+  return Ok{};
+}
+
+// Old-style section: its body ends where 0x7e + be32 section_id is followed by a section type byte.
+Status scan_to_footer(ByteSource& in, const SectionHeader& s, std::uint64_t limit) {
+  const std::uint8_t want[5] = {kFooter, std::uint8_t(s.section_id >> 24), std::uint8_t(s.section_id >> 16),
+                                std::uint8_t(s.section_id >> 8), std::uint8_t(s.section_id)};
+  std::uint64_t start = in.offset();
+  for (;;) {
+    if (in.offset() - start > limit)
+      return Error{fmt::format("section '{}' (no layout in the VM description): no footer within {} bytes of offset {}",
+                               s.idstr, limit, start)};
+    LS_TRY_ASSIGN(auto look, in.peek_n(6));
+    if (look.size() < 6)
+      return Error{fmt::format("truncated stream at offset {}: section '{}' (no layout in the VM description) has "
+                               "no footer before the end", in.offset() + look.size(), s.idstr)};
+    if (std::equal(want, want + 5, look.begin())) {
+      std::uint8_t t = look[5];
+      if (t == kEof || t == kStart || t == kPart || t == kEnd || t == kFull || t == kCommand) return Ok{};
+    }
+    LS_TRY(in.u8());
+  }
+}
+
+}  // namespace
+
+Status walk_device_body(StreamReader& r, const SectionHeader& s, const Json& desc, const WalkOptions& opts) {
+  return walk_vmsd(r, s, desc, "", opts, 0);
+}
+
+Status walk_stream_into(ByteSource& src, WalkResult& out, const WalkOptions& opts) {
+  StreamReader r(src, opts.limits);
+  LS_TRY_ASSIGN(out.header, r.read_header());
+  LS_TRY_ASSIGN(out.vmdesc, locate_vmdesc(src, opts.limits.max_vmdesc_bytes));
+  out.page_size = 4096;
+  if (out.header.target_page_bits) out.page_size = std::uint64_t{1} << *out.header.target_page_bits;
+  else if (out.vmdesc.contains("page_size") && out.vmdesc["page_size"].is_number_unsigned())
+    out.page_size = out.vmdesc["page_size"].get<std::uint64_t>();
+  RamSectionReader ram(out.page_size);
+  const auto& devices = out.vmdesc["devices"];
+  for (;;) {
+    LS_TRY_ASSIGN(Record rec, r.next());
+    if (rec.kind == Record::kEof) {
+      out.eof_offset = rec.offset;
+      break;
+    }
+    if (rec.kind == Record::kCommand) continue;
+    SectionInfo info;
+    info.header = rec.section;
+    const SectionHeader& s = rec.section;
+    if (s.idstr == "ram" && s.instance_id == 0) {
+      auto st = ram.read_body(r, s, opts.on_page);
+      out.ram_blocks = ram.blocks();
+      if (!st) return Error{fmt::format("section 'ram' ({} at offset {}): {}", section_type_name(s.type), s.offset, st.error().message)};
+    } else if (s.type != kFull) {
+      return Error{fmt::format("iterable section '{}' ({} at offset {}) is not supported: only RAM is", s.idstr,
+                               section_type_name(s.type), s.offset)};
+    } else {
+      const Json* d = nullptr;
+      for (const auto& dev : devices)
+        if (dev.is_object() && dev.value("name", std::string{}) == s.idstr &&
+            dev.contains("instance_id") && dev["instance_id"].is_number_unsigned() &&
+            dev["instance_id"].get<std::uint64_t>() == s.instance_id)
+          d = &dev;
+      if (!d)
+        return Error{fmt::format("section '{}' instance {} (FULL at offset {}) is not in the VM description", s.idstr,
+                                 s.instance_id, s.offset)};
+      info.desc = d;
+      if (!d->contains("vmsd_name") && !d->contains("fields")) {
+        info.layout_from_vmdesc = false;
+        LS_TRY(scan_to_footer(src, s, opts.max_unknown_body));
+      } else {
+        if (d->contains("version") && (*d)["version"].is_number_unsigned() &&
+            (*d)["version"].get<std::uint64_t>() != s.version_id)
+          return Error{fmt::format("section '{}' (at offset {}): version {} in the header, {} in the VM description",
+                                   s.idstr, s.offset, s.version_id, (*d)["version"].get<std::uint64_t>())};
+        LS_TRY(walk_device_body(r, s, *d, opts));
+      }
+    }
+    info.body_size = src.offset() - s.body_offset;
+    LS_TRY(r.end_section());
+    out.sections.push_back(std::move(info));
+  }
+  LS_TRY_ASSIGN(Json tail, r.read_vmdesc());
+  if (tail != out.vmdesc) return Error{"the VM description after EOF differs from the one located at the end of the file"};
+  out.end_offset = src.offset();
+  return Ok{};
+}
+
+Result<WalkResult> walk_stream(const std::string& path, const WalkOptions& opts) {
+  LS_TRY_ASSIGN(auto src, ByteSource::open_file(path));
+  WalkResult out;
+  LS_TRY(walk_stream_into(*src, out, opts));
+  return out;
+}
+
+}  // namespace lockstep::snapshot::stream

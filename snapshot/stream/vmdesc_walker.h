@@ -1,0 +1,60 @@
+#pragma once
+// A whole-stream walker driven by the trailing VM description: reads the vmdesc first (locate_vmdesc),
+// then walks the stream forward, parsing the RAM section and stepping through every device section field
+// by field using the sizes the source wrote into its vmdesc, then checking the footer.
+//
+// Field sizes: a vmdesc field's "size" is the bytes one element took on the wire, struct contents and
+// their subsections included; with "array_len": n the element repeats n times ("index": i entries are
+// listed one per element). After the fields, each entry of the device's "subsections" is on the wire as
+// 0x05, counted vmsd_name, be32 version, then its own fields and subsections.
+// Devices saved by old-style handlers: QEMU 7.2 describes them as one "data" buffer field with the byte
+// count (e.g. {"name": "slirp", "instance_id": 0, "size": 131, "fields": [{"name": "data", "type":
+// "buffer", "size": 131}]}), walked like any other. An entry with neither "vmsd_name" nor "fields" has no
+// layout: its end is found by scanning for the footer 0x7e + be32 section_id followed by a section type
+// byte, bounded to max_unknown_body bytes; SectionInfo::layout_from_vmdesc says which.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "snapshot/stream/ram_section.h"
+
+namespace lockstep::snapshot::stream {
+
+struct SectionInfo {
+  SectionHeader header;
+  std::uint64_t body_size = 0;  // bytes between the header and the footer
+  bool layout_from_vmdesc = true;
+  const Json* desc = nullptr;  // the vmdesc device entry (null for RAM)
+};
+
+struct WalkResult {
+  StreamHeader header;
+  Json vmdesc;
+  std::vector<SectionInfo> sections;  // in stream order, one per section record
+  std::vector<RamBlock> ram_blocks;
+  std::uint64_t page_size = 0;
+  std::uint64_t eof_offset = 0;
+  std::uint64_t end_offset = 0;
+};
+
+struct WalkOptions {
+  PageCallback on_page;  // RAM pages, optional
+  // Every leaf field element of a device section: path like "serial.divider" or "env.gpr[3]",
+  // the vmdesc field entry and its bytes (elements over 1 MiB are skipped without a callback).
+  std::function<Status(const SectionHeader&, const std::string& path, const Json& field,
+                       std::span<const std::uint8_t> bytes)>
+      on_field;
+  std::uint64_t max_unknown_body = 1u << 20;
+  ReaderLimits limits;
+};
+
+// Result carries a partial WalkResult in the error text only; use walk_stream_into for what was read.
+Status walk_stream_into(ByteSource& src, WalkResult& out, const WalkOptions& opts = {});
+Result<WalkResult> walk_stream(const std::string& path, const WalkOptions& opts = {});
+
+// Steps through one device body according to its vmdesc entry (fields, then subsections).
+Status walk_device_body(StreamReader& r, const SectionHeader& s, const Json& desc,
+                        const WalkOptions& opts = {});
+
+}  // namespace lockstep::snapshot::stream
