@@ -6,7 +6,7 @@ packages=(
   libfmt-dev libcli11-dev doctest-dev libxxhash-dev libzstd-dev libfdt-dev nlohmann-json3-dev
   llvm-14-dev clang-14
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
-  qemu-system-misc opensbi u-boot-qemu device-tree-compiler
+  qemu-system-misc qemu-system-x86 opensbi u-boot-qemu device-tree-compiler
 )
 missing=()
 for p in "${packages[@]}"; do
