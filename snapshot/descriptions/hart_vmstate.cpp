@@ -1,0 +1,125 @@
+// The hart's migratable state, section "cpu". Field names follow QEMU's target/riscv/machine.c
+// where QEMU keeps the same register ("env.gpr", "env.mstatus", "env.load_res", subsection
+// "cpu/pmp", ...); lockstep-only state (counter offsets, the LR valid bit, WFI, icount) has plain
+// names. The layout is lockstep's own: QEMU's riscv "cpu" (v11) carries state lockstep does not
+// model (H, V, AIA, debug triggers, ...), so the two are not wire compatible, only name compatible.
+#include "snapshot/descriptions/hart_vmstate.h"
+
+#include <type_traits>
+
+namespace lockstep::snapshot {
+namespace {
+
+using core::Hart;
+using C = core::CsrState;
+using P = core::PmpState;
+using R = core::Reservation;
+
+// Tripwires: these structs are padding-free and every member is described below. A new member
+// changes the size and stops the build here until it is described (then update the size).
+// tests/unit/snapshot/hart_vmstate_test.cpp flips every byte of them and checks the save changes.
+static_assert(std::has_unique_object_representations_v<C>);
+static_assert(std::has_unique_object_representations_v<R> || sizeof(R) == 24);
+static_assert(sizeof(C) == 26 * 8 + 2 * 4 + 2 * 16 * 8 + sizeof(P), "CsrState changed: describe the new member");
+static_assert(sizeof(P) == 16 + 16 * 8, "PmpState changed: describe the new member");
+static_assert(sizeof(R) == 24, "Reservation changed: describe the new member");
+
+Status hart_post_load(Hart& h, int) {
+  const auto p = static_cast<unsigned>(h.priv);
+  if (p != 0 && p != 1 && p != 3) return Error{fmt::format("env.priv {} is not a privilege level", p)};
+  if (h.x[0] != 0) return Error{fmt::format("env.gpr[0] is {:#x}, must be 0", h.x[0])};
+  // Derived state: TLB keys and cached translations follow the loaded privilege and CSRs.
+  core::flush_translations(h);
+  core::update_translation_keys(h);
+  return Ok{};
+}
+
+bool pmp_needed(const Hart& h) {
+  for (auto v : h.csr.pmp.cfg)
+    if (v) return true;
+  for (auto v : h.csr.pmp.addr)
+    if (v) return true;
+  return false;
+}
+
+constexpr vm::Field<Hart> kPmpFields[] = {
+    vm::u64_array<&Hart::csr, &C::pmp, &P::addr>("env.pmp_state.addr_reg"),
+    vm::u8_array<&Hart::csr, &C::pmp, &P::cfg>("env.pmp_state.cfg_reg"),
+};
+constexpr vm::Subsection<Hart> kPmp{
+    .name = "cpu/pmp",
+    .version = 1,
+    .min_version = 1,
+    .needed = pmp_needed,  // all-zero PMP is the reset state: nothing to send
+    .absent = [](Hart& h) { h.csr.pmp = P{}; },
+    .fields = kPmpFields,
+};
+
+bool envcfg_needed(const Hart& h) { return h.csr.menvcfg != 0 || h.csr.senvcfg != 0; }
+
+constexpr vm::Field<Hart> kEnvcfgFields[] = {
+    vm::u64<&Hart::csr, &C::menvcfg>("env.menvcfg"),
+    vm::u64<&Hart::csr, &C::senvcfg>("env.senvcfg"),
+};
+constexpr vm::Subsection<Hart> kEnvcfg{
+    .name = "cpu/envcfg",
+    .version = 1,
+    .min_version = 1,
+    .needed = envcfg_needed,
+    .absent = [](Hart& h) { h.csr.menvcfg = h.csr.senvcfg = 0; },
+    .fields = kEnvcfgFields,
+};
+
+constexpr vm::Field<Hart> kHartFields[] = {
+    vm::u64_array<&Hart::x>("env.gpr"),
+    vm::u64_array<&Hart::f>("env.fpr"),
+    vm::u64<&Hart::pc>("env.pc"),
+    vm::u64<&Hart::reservation, &R::vaddr>("env.load_res"),
+    vm::u64<&Hart::reservation, &R::value>("env.load_val"),
+    vm::boolean<&Hart::reservation, &R::valid>("load_res_valid"),
+    vm::u32<&Hart::csr, &C::frm>("env.frm"),
+    vm::u32<&Hart::csr, &C::fflags>("env.fflags"),
+    vm::u8<&Hart::priv>("env.priv"),
+    vm::u64<&Hart::csr, &C::mhartid>("env.mhartid"),
+    vm::u64<&Hart::csr, &C::mstatus>("env.mstatus"),
+    vm::u64<&Hart::csr, &C::mip>("env.mip"),
+    vm::u64<&Hart::csr, &C::mie>("env.mie"),
+    vm::u64<&Hart::csr, &C::mideleg>("env.mideleg"),
+    vm::u64<&Hart::csr, &C::satp>("env.satp"),
+    vm::u64<&Hart::csr, &C::stval>("env.stval"),
+    vm::u64<&Hart::csr, &C::medeleg>("env.medeleg"),
+    vm::u64<&Hart::csr, &C::stvec>("env.stvec"),
+    vm::u64<&Hart::csr, &C::sepc>("env.sepc"),
+    vm::u64<&Hart::csr, &C::scause>("env.scause"),
+    vm::u64<&Hart::csr, &C::mtvec>("env.mtvec"),
+    vm::u64<&Hart::csr, &C::mepc>("env.mepc"),
+    vm::u64<&Hart::csr, &C::mcause>("env.mcause"),
+    vm::u64<&Hart::csr, &C::mtval>("env.mtval"),
+    vm::u64<&Hart::csr, &C::scounteren>("env.scounteren"),
+    vm::u64<&Hart::csr, &C::mcounteren>("env.mcounteren"),
+    vm::u64<&Hart::csr, &C::mcountinhibit>("env.mcountinhibit"),
+    vm::u64_array<&Hart::csr, &C::mhpmcounter>("env.mhpmcounter_val"),
+    vm::u64_array<&Hart::csr, &C::mhpmevent>("env.mhpmevent_val"),
+    vm::u64<&Hart::csr, &C::sscratch>("env.sscratch"),
+    vm::u64<&Hart::csr, &C::mscratch>("env.mscratch"),
+    vm::u64<&Hart::csr, &C::minstret_offset>("minstret_offset"),
+    vm::u64<&Hart::csr, &C::mcycle_offset>("mcycle_offset"),
+    vm::u64<&Hart::csr, &C::minstret_frozen>("minstret_frozen"),
+    vm::u64<&Hart::csr, &C::mcycle_frozen>("mcycle_frozen"),
+    vm::boolean<&Hart::waiting_for_interrupt>("waiting_for_interrupt"),
+    vm::u64<&Hart::icount>("icount"),
+};
+constexpr const vm::Subsection<Hart>* kHartSubsections[] = {&kPmp, &kEnvcfg};
+
+}  // namespace
+
+constexpr vm::Section<Hart> kHartVmstate{
+    .name = "cpu",
+    .version = 1,
+    .min_version = 1,
+    .fields = kHartFields,
+    .subsections = kHartSubsections,
+    .post_load = hart_post_load,
+};
+
+}  // namespace lockstep::snapshot
