@@ -4,177 +4,43 @@
 
   .section .text
 
+/* One trap vector per mode, from one body: \p is the CSR prefix (m or s). */
+.macro trap_vector p
   .balign 4
-  .globl trap_vector_m
-trap_vector_m:
-  csrrw sp, mscratch, sp
+  .globl trap_vector_\p
+trap_vector_\p:
+  csrrw sp, \p\()scratch, sp
   addi sp, sp, -TF_SIZE
-  sd x1, 8(sp)
-  sd x3, 24(sp)
-  sd x4, 32(sp)
-  sd x5, 40(sp)
-  sd x6, 48(sp)
-  sd x7, 56(sp)
-  sd x8, 64(sp)
-  sd x9, 72(sp)
-  sd x10, 80(sp)
-  sd x11, 88(sp)
-  sd x12, 96(sp)
-  sd x13, 104(sp)
-  sd x14, 112(sp)
-  sd x15, 120(sp)
-  sd x16, 128(sp)
-  sd x17, 136(sp)
-  sd x18, 144(sp)
-  sd x19, 152(sp)
-  sd x20, 160(sp)
-  sd x21, 168(sp)
-  sd x22, 176(sp)
-  sd x23, 184(sp)
-  sd x24, 192(sp)
-  sd x25, 200(sp)
-  sd x26, 208(sp)
-  sd x27, 216(sp)
-  sd x28, 224(sp)
-  sd x29, 232(sp)
-  sd x30, 240(sp)
-  sd x31, 248(sp)
-  csrr t0, mscratch
+  .irp r, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+  sd x\r, (8 * \r)(sp)
+  .endr
+  csrr t0, \p\()scratch
   sd t0, 16(sp)
-  csrr t0, mcause
+  csrr t0, \p\()cause
   sd t0, TF_CAUSE(sp)
-  csrr t0, mepc
+  csrr t0, \p\()epc
   sd t0, TF_EPC(sp)
-  csrr t0, mtval
+  csrr t0, \p\()tval
   sd t0, TF_TVAL(sp)
-  csrr t0, mstatus
+  csrr t0, \p\()status
   sd t0, TF_STATUS(sp)
   mv a0, sp
-  call m_trap_dispatch
+  call \p\()_trap_dispatch
   ld t0, TF_EPC(sp)
-  csrw mepc, t0
+  csrw \p\()epc, t0
   ld t0, TF_STATUS(sp)
-  csrw mstatus, t0
+  csrw \p\()status, t0
   addi t0, sp, TF_SIZE
-  csrw mscratch, t0
-  ld x1, 8(sp)
-  ld x3, 24(sp)
-  ld x4, 32(sp)
-  ld x5, 40(sp)
-  ld x6, 48(sp)
-  ld x7, 56(sp)
-  ld x8, 64(sp)
-  ld x9, 72(sp)
-  ld x10, 80(sp)
-  ld x11, 88(sp)
-  ld x12, 96(sp)
-  ld x13, 104(sp)
-  ld x14, 112(sp)
-  ld x15, 120(sp)
-  ld x16, 128(sp)
-  ld x17, 136(sp)
-  ld x18, 144(sp)
-  ld x19, 152(sp)
-  ld x20, 160(sp)
-  ld x21, 168(sp)
-  ld x22, 176(sp)
-  ld x23, 184(sp)
-  ld x24, 192(sp)
-  ld x25, 200(sp)
-  ld x26, 208(sp)
-  ld x27, 216(sp)
-  ld x28, 224(sp)
-  ld x29, 232(sp)
-  ld x30, 240(sp)
-  ld x31, 248(sp)
+  csrw \p\()scratch, t0
+  .irp r, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+  ld x\r, (8 * \r)(sp)
+  .endr
   ld sp, 16(sp)
-  mret
+  \p\()ret
+.endm
 
-  .balign 4
-  .globl trap_vector_s
-trap_vector_s:
-  csrrw sp, sscratch, sp
-  addi sp, sp, -TF_SIZE
-  sd x1, 8(sp)
-  sd x3, 24(sp)
-  sd x4, 32(sp)
-  sd x5, 40(sp)
-  sd x6, 48(sp)
-  sd x7, 56(sp)
-  sd x8, 64(sp)
-  sd x9, 72(sp)
-  sd x10, 80(sp)
-  sd x11, 88(sp)
-  sd x12, 96(sp)
-  sd x13, 104(sp)
-  sd x14, 112(sp)
-  sd x15, 120(sp)
-  sd x16, 128(sp)
-  sd x17, 136(sp)
-  sd x18, 144(sp)
-  sd x19, 152(sp)
-  sd x20, 160(sp)
-  sd x21, 168(sp)
-  sd x22, 176(sp)
-  sd x23, 184(sp)
-  sd x24, 192(sp)
-  sd x25, 200(sp)
-  sd x26, 208(sp)
-  sd x27, 216(sp)
-  sd x28, 224(sp)
-  sd x29, 232(sp)
-  sd x30, 240(sp)
-  sd x31, 248(sp)
-  csrr t0, sscratch
-  sd t0, 16(sp)
-  csrr t0, scause
-  sd t0, TF_CAUSE(sp)
-  csrr t0, sepc
-  sd t0, TF_EPC(sp)
-  csrr t0, stval
-  sd t0, TF_TVAL(sp)
-  csrr t0, sstatus
-  sd t0, TF_STATUS(sp)
-  mv a0, sp
-  call s_trap_dispatch
-  ld t0, TF_EPC(sp)
-  csrw sepc, t0
-  ld t0, TF_STATUS(sp)
-  csrw sstatus, t0
-  addi t0, sp, TF_SIZE
-  csrw sscratch, t0
-  ld x1, 8(sp)
-  ld x3, 24(sp)
-  ld x4, 32(sp)
-  ld x5, 40(sp)
-  ld x6, 48(sp)
-  ld x7, 56(sp)
-  ld x8, 64(sp)
-  ld x9, 72(sp)
-  ld x10, 80(sp)
-  ld x11, 88(sp)
-  ld x12, 96(sp)
-  ld x13, 104(sp)
-  ld x14, 112(sp)
-  ld x15, 120(sp)
-  ld x16, 128(sp)
-  ld x17, 136(sp)
-  ld x18, 144(sp)
-  ld x19, 152(sp)
-  ld x20, 160(sp)
-  ld x21, 168(sp)
-  ld x22, 176(sp)
-  ld x23, 184(sp)
-  ld x24, 192(sp)
-  ld x25, 200(sp)
-  ld x26, 208(sp)
-  ld x27, 216(sp)
-  ld x28, 224(sp)
-  ld x29, 232(sp)
-  ld x30, 240(sp)
-  ld x31, 248(sp)
-  ld sp, 16(sp)
-  sret
+  trap_vector m
+  trap_vector s
 
 /* long run_in_mode(int mode, long (*fn)(long), long arg)
  * Runs fn(arg) in U (mode 0) or S (mode 1) on the lower stack, with mstatus.MPP = mode.
