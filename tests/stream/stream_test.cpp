@@ -474,3 +474,69 @@ TEST_CASE("damaged") {
   std::remove(bad.c_str());
   std::remove(path.c_str());
 }
+
+#include "snapshot/stream/page_hashes.h"
+
+TEST_CASE("page_hashes") {
+  PageHashTable t;
+  t.page_size = 4096;
+  std::vector<std::uint8_t> page(4096, 0);
+  HashedBlock a{"riscv_virt_board.ram", 3 * 4096 + 100, {}};
+  for (int i = 0; i < 4; ++i) {
+    page[7] = static_cast<std::uint8_t>(i);
+    a.hashes.push_back(page_hash(page));
+  }
+  t.blocks.push_back(a);
+  t.blocks.push_back(HashedBlock{"riscv_virt_board.mrom", 4096, {page_hash(std::vector<std::uint8_t>(4096, 0))}});
+  CHECK(page_count(a.used_length, 4096) == 4);
+  CHECK(a.hashes[0] != a.hashes[1]);
+
+  const std::string path = work_path("page-hashes.bin");
+  {
+    auto sink = ByteSink::create_file(path);
+    REQUIRE(sink.ok());
+    REQUIRE(write_page_hashes(*sink.value(), t).ok());
+    REQUIRE(sink.value()->flush().ok());
+  }
+  auto bytes = slurp(path);
+  CHECK(bytes.size() == page_hashes_body_size(t));
+  CHECK(page_hashes_vmdesc_entry(t)["fields"][0]["size"] == bytes.size());
+  {
+    auto src = ByteSource::open_file(path);
+    REQUIRE(src.ok());
+    auto back = read_page_hash_table(*src.value());
+    REQUIRE(back.ok());
+    REQUIRE(back.value().blocks.size() == 2);
+    CHECK(back.value().blocks[0].idstr == "riscv_virt_board.ram");
+    CHECK(back.value().blocks[0].hashes == a.hashes);
+    CHECK(back.value().find("riscv_virt_board.mrom") != nullptr);
+    CHECK(back.value().find("nope") == nullptr);
+  }
+  // Every truncation is an error, never a crash or an allocation from a length.
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    spit(path, std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n)));
+    auto src = ByteSource::open_file(path);
+    REQUIRE(src.ok());
+    CHECK_FALSE(read_page_hash_table(*src.value()).ok());
+  }
+  // Hostile headers.
+  auto hostile = bytes;
+  hostile[0] = 0, hostile[1] = 0, hostile[2] = 0x10, hostile[3] = 1;  // page size 0x1001
+  spit(path, hostile);
+  {
+    auto src = ByteSource::open_file(path);
+    auto r = read_page_hash_table(*src.value());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("page size") != std::string::npos);
+  }
+  hostile = bytes;
+  hostile[4] = 0xff;  // block count 0xff000002
+  spit(path, hostile);
+  {
+    auto src = ByteSource::open_file(path);
+    auto r = read_page_hash_table(*src.value());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("limit") != std::string::npos);
+  }
+  std::remove(path.c_str());
+}

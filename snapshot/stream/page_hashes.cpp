@@ -1,0 +1,104 @@
+#include "snapshot/stream/page_hashes.h"
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+namespace lockstep::snapshot::stream {
+
+std::uint64_t page_hash(std::span<const std::uint8_t> page) { return XXH3_64bits(page.data(), page.size()); }
+
+std::uint64_t page_count(std::uint64_t used_length, std::uint64_t page_size) {
+  return used_length / page_size + (used_length % page_size != 0 ? 1 : 0);
+}
+
+const HashedBlock* PageHashTable::find(const std::string& idstr) const {
+  for (const auto& b : blocks)
+    if (b.idstr == idstr) return &b;
+  return nullptr;
+}
+
+std::uint64_t page_hashes_body_size(const PageHashTable& t) {
+  std::uint64_t n = 8;
+  for (const auto& b : t.blocks) n += 1 + b.idstr.size() + 8 + 8 * b.hashes.size();
+  return n;
+}
+
+Status write_page_hashes(ByteSink& out, const PageHashTable& t) {
+  LS_TRY(out.be32(t.page_size));
+  LS_TRY(out.be32(static_cast<std::uint32_t>(t.blocks.size())));
+  std::vector<std::uint8_t> chunk;
+  for (const auto& b : t.blocks) {
+    LS_TRY(out.counted_string(b.idstr));
+    LS_TRY(out.be64(b.used_length));
+    chunk.resize(b.hashes.size() * 8);
+    for (std::size_t i = 0; i < b.hashes.size(); ++i)
+      for (int k = 0; k < 8; ++k) chunk[i * 8 + k] = static_cast<std::uint8_t>(b.hashes[i] >> (56 - 8 * k));
+    LS_TRY(out.write(chunk.data(), chunk.size()));
+  }
+  return Ok{};
+}
+
+Json page_hashes_vmdesc_entry(const PageHashTable& t) {
+  const std::uint64_t size = page_hashes_body_size(t);
+  Json e;
+  e["name"] = kPageHashesIdstr;
+  e["instance_id"] = 0;
+  e["vmsd_name"] = kPageHashesIdstr;
+  e["version"] = kPageHashesVersion;
+  Json f;
+  f["name"] = "data";
+  f["type"] = "buffer";
+  f["size"] = size;
+  e["fields"] = Json::array({f});
+  return e;
+}
+
+Status read_page_hashes(ByteSource& in, const PageHashVisitor& v) {
+  const std::uint64_t start = in.offset();
+  LS_TRY_ASSIGN(std::uint32_t page_size, in.be32());
+  LS_TRY_ASSIGN(std::uint32_t count, in.be32());
+  if (page_size < 512 || page_size > (1u << 20) || (page_size & (page_size - 1)) != 0)
+    return Error{fmt::format("{}: page size {} is not a power of two in [512, 1 MiB] (at offset {})",
+                             kPageHashesIdstr, page_size, start)};
+  if (count > kMaxHashedBlocks)
+    return Error{fmt::format("{}: {} blocks is more than the limit {} (at offset {})", kPageHashesIdstr, count,
+                             kMaxHashedBlocks, start + 4)};
+  if (v.on_header) LS_TRY(v.on_header(page_size, count));
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint64_t at = in.offset();
+    LS_TRY_ASSIGN(std::string idstr, in.counted_string());
+    LS_TRY_ASSIGN(std::uint64_t used, in.be64());
+    if (used >= (std::uint64_t{1} << 48))
+      return Error{fmt::format("{}: block \"{}\" length 0x{:x} is implausible (at offset {})", kPageHashesIdstr, idstr,
+                               used, at)};
+    if (v.on_block) LS_TRY(v.on_block(idstr, used));
+    const std::uint64_t pages = page_count(used, page_size);
+    for (std::uint64_t p = 0; p < pages; ++p) {
+      LS_TRY_ASSIGN(std::uint64_t h, in.be64());
+      if (v.on_hash) LS_TRY(v.on_hash(p, h));
+    }
+  }
+  return Ok{};
+}
+
+Result<PageHashTable> read_page_hash_table(ByteSource& in) {
+  PageHashTable t;
+  PageHashVisitor v;
+  v.on_header = [&](std::uint32_t ps, std::uint32_t) -> Status {
+    t.page_size = ps;
+    return Ok{};
+  };
+  v.on_block = [&](const std::string& idstr, std::uint64_t used) -> Status {
+    // Growth is bounded by what the stream actually holds (each hash is 8 bytes read), not by `used`.
+    t.blocks.push_back(HashedBlock{idstr, used, {}});
+    return Ok{};
+  };
+  v.on_hash = [&](std::uint64_t, std::uint64_t h) -> Status {
+    t.blocks.back().hashes.push_back(h);
+    return Ok{};
+  };
+  LS_TRY(read_page_hashes(in, v));
+  return t;
+}
+
+}  // namespace lockstep::snapshot::stream
