@@ -31,6 +31,38 @@ std::string ConsoleScript::pending_description() const {
   return {};
 }
 
+Result<ConsoleScript::Progress> ConsoleScript::progress() const {
+  Progress p;
+  p.delivered = delivered_;
+  p.action_count = static_cast<std::uint32_t>(actions_.size() + (has_stop_ ? 1 : 0));
+  p.next_action = static_cast<std::uint32_t>(next_);
+  p.stopped = stopped_ ? 1 : 0;
+  // Only the last (pattern length - 1) bytes can still be part of a match.
+  const std::size_t keep = std::min(window_.size(), kMaxPattern - 1);
+  std::copy(window_.end() - static_cast<std::ptrdiff_t>(keep), window_.end(), p.window.begin());
+  p.window_len = static_cast<std::uint32_t>(keep);
+  if (input_.size() > kMaxPendingInput)
+    return Error{fmt::format("console script: {} input bytes are queued (the guest is not reading its console); "
+                             "at most {} can be migrated",
+                             input_.size(), kMaxPendingInput)};
+  std::copy(input_.begin(), input_.end(), p.input.begin());
+  p.input_len = static_cast<std::uint32_t>(input_.size());
+  return p;
+}
+
+Status ConsoleScript::restore(const Progress& p) {
+  const std::size_t count = actions_.size() + (has_stop_ ? 1 : 0);
+  if (p.action_count != count || p.next_action > actions_.size() || p.window_len > kMaxPattern ||
+      p.input_len > kMaxPendingInput || p.stopped > 1)
+    return Error{"console script progress does not fit this script"};
+  delivered_ = p.delivered;
+  next_ = p.next_action;
+  stopped_ = p.stopped != 0;
+  window_.assign(p.window.begin(), p.window.begin() + p.window_len);
+  input_.assign(p.input.begin(), p.input.begin() + p.input_len);
+  return Ok{};
+}
+
 Result<std::string> decode_escapes(const std::string& text) {
   std::string out;
   for (size_t k = 0; k < text.size(); ++k) {

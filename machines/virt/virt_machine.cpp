@@ -8,6 +8,7 @@
 #include "core/csr.h"
 #include "machines/virt/device_tree.h"
 #include "machines/virt/memory_map.h"
+#include "snapshot/descriptions/hart_vmstate.h"
 
 namespace lockstep::machines::virt {
 namespace {
@@ -57,45 +58,19 @@ struct Digest {
   u64 value() const { return XXH3_64bits_digest(state); }
 };
 
-// Device states are padding-free structs (each device asserts it), so their bytes are the state.
-template <typename State>
-void digest_state(Digest& d, const State& s) {
-  static_assert(std::has_unique_object_representations_v<State>, "device State must have no padding");
-  d.bytes(&s, sizeof s);
-}
-
-void digest_hart(Digest& d, const core::Hart& h) {
-  for (u64 v : h.x) d.add(v);
-  for (u64 v : h.f) d.add(v);
-  d.add(h.pc);
-  d.add(h.priv);
-  d.add(h.icount);
-  d.add(h.waiting_for_interrupt);
-  d.add(h.reservation.valid);
-  d.add(h.reservation.vaddr);
-  d.add(h.reservation.value);
-  const core::CsrState& c = h.csr;
-  for (u64 v : {c.mstatus, c.medeleg, c.mideleg, c.mie, c.mip, c.mtvec, c.mscratch, c.mepc, c.mcause, c.mtval,
-                c.mcounteren, c.mcountinhibit, c.menvcfg, c.stvec, c.sscratch, c.sepc, c.scause, c.stval,
-                c.scounteren, c.senvcfg, c.satp, c.mhartid, c.minstret_offset, c.mcycle_offset,
-                c.minstret_frozen, c.mcycle_frozen}) {
-    d.add(v);
-  }
-  for (u64 v : c.mhpmcounter) d.add(v);
-  for (u64 v : c.mhpmevent) d.add(v);
-  d.add(c.fflags);
-  d.add(c.frm);
-  for (auto v : c.pmp.cfg) d.add(v);
-  for (auto v : c.pmp.addr) d.add(v);
-}
-
 }  // namespace
 
 VirtMachine::VirtMachine(const VirtConfig& config, ConsoleSink console, ConsoleScript script)
-    : config_(config), console_(std::move(console)), script_(std::move(script)) {}
+    : config_(config),
+      version_(find_machine_version(config.machine).value_or(newest_machine_version())),
+      quantum_left_(config.smp_quantum),
+      console_(std::move(console)),
+      script_(std::move(script)) {}
 
 Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& config, ConsoleSink console,
                                                          ConsoleScript script) {
+  if (!find_machine_version(config.machine))
+    return Error{fmt::format("unsupported machine type '{}' (use -M help for a list)", config.machine)};
   if (config.smp < 1 || config.smp > 8) return Error{fmt::format("invalid -smp {}: this board supports 1 to 8 harts", config.smp)};
   if (config.ram_size < kMiB || config.ram_size % core::kPageSize != 0) {
     return Error{fmt::format("invalid RAM size {}: must be a multiple of 4 KiB and at least 1 MiB", config.ram_size)};
@@ -107,12 +82,13 @@ Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& confi
   if (Status s = m->build(); !s) return s.error();
   if (Status s = m->attach_virtio(); !s) return s.error();
   if (Status s = m->load_images(); !s) return s.error();
+  m->register_sections();
   return m;
 }
 
 Status VirtMachine::build() {
   clock_.ns_per_insn = config_.ns_per_insn;
-  if (!bus_.add_ram("riscv_virt_board.ram", map_row(Region::Dram).base, config_.ram_size) ||
+  if (!bus_.add_ram(std::string(version_.main_ram_id), map_row(Region::Dram).base, config_.ram_size) ||
       !bus_.add_ram("riscv_virt_board.mrom", map_row(Region::Mrom).base, map_row(Region::Mrom).size, true)) {
     return Error{fmt::format("cannot allocate {} bytes of guest RAM", config_.ram_size)};
   }
@@ -332,8 +308,8 @@ u64 VirtMachine::icount() const {
 }
 
 RunOutcome VirtMachine::run(std::optional<u64> max_insns, const core::TraceSink* trace) {
-  unsigned current = 0;
-  u64 quantum_left = config_.smp_quantum;
+  unsigned& current = current_hart_;
+  u64& quantum_left = quantum_left_;
   for (;;) {
     if (power_.kind == devices::PowerRequest::Exit) return RunOutcome{RunOutcome::Exited, power_.exit_code};
     if (power_.kind == devices::PowerRequest::Reset) {
@@ -379,24 +355,84 @@ RunOutcome VirtMachine::run(std::optional<u64> max_insns, const core::TraceSink*
   }
 }
 
+// Every described field of every section (at the description's newest version, whatever the
+// machine version writes) and every RAM page: the same bytes a snapshot carries.
 u64 VirtMachine::digest() const {
   Digest d;
-  d.add(clock_.offset_ns);
-  for (auto& h : harts_) digest_hart(d, *h);
-  digest_state(d, plic_->state());
-  digest_state(d, uart_->state());
-  digest_state(d, rtc_->state());
-  for (const auto& slot : virtio_slots_) digest_state(d, slot->state());
-  const auto& t = mtimer_->state();
-  for (u64 v : t.mtimecmp) d.add(v);
-  for (u64 v : t.deadline_ns) d.add(v);
-  d.add(t.time_delta);
+  snapshot::Writer w;
+  for (const auto& sec : sections_) {
+    w = snapshot::Writer{};
+    d.bytes(sec->idstr().data(), sec->idstr().size());
+    d.add(sec->instance());
+    // Saving cannot fail for a running machine's own state except by a pre_save refusal, which
+    // then shows up in the digest as the empty body of that section.
+    (void)sec->save_full(w);
+    d.add(static_cast<u64>(w.size()));
+    d.bytes(w.bytes().data(), w.size());
+  }
   for (const auto& b : bus_.ram_blocks()) {
     d.bytes(b->name.data(), b->name.size());
     d.add(b->size);
     d.bytes(b->host, b->size);
   }
   return d.value();
+}
+
+Result<u64> VirtMachine::section_digest(const MachineSection& sec) const {
+  snapshot::Writer w;
+  if (Status st = sec.save_full(w); !st) return st.error();
+  return snapshot::vm::digest_bytes(w.bytes());
+}
+
+BoardState VirtMachine::board_state() const {
+  BoardState b;
+  b.clock_offset_ns = clock_.offset_ns;
+  b.ns_per_insn = clock_.ns_per_insn;
+  b.quantum_left = quantum_left_;
+  b.current_hart = current_hart_;
+  b.hart_count = static_cast<std::uint32_t>(harts_.size());
+  return b;
+}
+
+void VirtMachine::restore_board(const BoardState& b) {
+  clock_.offset_ns = b.clock_offset_ns;
+  quantum_left_ = b.quantum_left;
+  current_hart_ = b.current_hart;
+}
+
+void VirtMachine::drop_translations() {
+  code_.invalidate_all();
+  for (auto& h : harts_) core::flush_translations(*h);
+}
+
+// Stream order: harts, then devices as QEMU registers them on this board, then the board and the
+// input layer. idstrs and instance ids are QEMU's where QEMU has the device.
+void VirtMachine::register_sections() {
+  sections_.clear();
+  for (unsigned k = 0; k < harts_.size(); ++k) {
+    core::Hart* h = harts_[k].get();
+    sections_.push_back(std::make_unique<DescribedSection<core::Hart>>(
+        "cpu", k, "riscv-cpu", snapshot::kHartVmstate, [h]() -> const core::Hart& { return *h; },
+        [h](const core::Hart& s) { *h = s; }));
+  }
+  board_snapshot_ = board_state();
+  sections_.push_back(std::make_unique<DescribedSection<BoardState>>(
+      "virt-board", 0, "virt-board", board_vmstate(),
+      [this]() -> const BoardState& {
+        board_snapshot_ = board_state();
+        return board_snapshot_;
+      },
+      [this](const BoardState& b) { restore_board(b); }));
+  sections_.push_back(std::make_unique<DescribedSection<ConsoleScript::Progress>>(
+      "lockstep/console", 0, "lockstep-console", console_progress_vmstate(),
+      [this]() -> const ConsoleScript::Progress& {
+        auto p = script_.progress();
+        console_snapshot_ = p ? p.value() : ConsoleScript::Progress{};
+        // Too much queued input: an out-of-range length makes the save fail on field 'input'.
+        if (!p) console_snapshot_.input_len = ConsoleScript::kMaxPendingInput + 1;
+        return console_snapshot_;
+      },
+      [this](const ConsoleScript::Progress& p) { (void)script_.restore(p); }));
 }
 
 Result<std::string> VirtMachine::signature() const {

@@ -22,6 +22,9 @@
 #include "devices/virtio_rng.h"
 #include "machines/boot/elf_image.h"
 #include "machines/console/console_script.h"
+#include "machines/virt/board_vmstate.h"
+#include "machines/virt/machine_section.h"
+#include "machines/virt/machine_versions.h"
 
 namespace lockstep::machines::virt {
 
@@ -35,7 +38,7 @@ struct DriveConfig {
 };
 
 struct VirtConfig {
-  std::string machine = "virt";
+  std::string machine = "virt";   // "virt" (the newest) or a versioned name, "virt-1.0"
   u64 ram_size = u64{128} << 20;  // QEMU's default for riscv virt
   unsigned smp = 1;
   std::string bios = "default";   // "none", "default" (Debian's OpenSBI fw_dynamic) or a path
@@ -76,12 +79,25 @@ class VirtMachine {
   Result<std::string> signature() const;
 
   core::AddressSpace& bus() { return bus_; }
+  const core::AddressSpace& const_bus() const { return bus_; }
+  u64 clock_now_ns() const { return clock_.now_ns(); }
   core::Hart& hart(unsigned k) { return *harts_[k]; }
   unsigned hart_count() const { return static_cast<unsigned>(harts_.size()); }
   const std::vector<uint8_t>& device_tree() const { return fdt_; }
   // What the console script still waits for ("" when done or without a script).
   std::string script_pending() const { return script_.pending_description(); }
   u64 fdt_address() const { return fdt_addr_; }
+
+  // Snapshots (machines/virt/virt_snapshot.h): the machine version this board plays, every
+  // migratable section in stream order, and what a load must reset afterwards.
+  const MachineVersion& version() const { return version_; }
+  const VirtConfig& config() const { return config_; }
+  const std::vector<std::unique_ptr<MachineSection>>& sections() const { return sections_; }
+  const ConsoleScript& const_console_script() const { return script_; }
+  // After a load: decoded code and cached translations belong to the old memory contents.
+  void drop_translations();
+  // XXH3-64 of one section's full state (its digest input), or of the sections and RAM (digest()).
+  Result<u64> section_digest(const MachineSection& s) const;
 
  private:
   explicit VirtMachine(const VirtConfig& config, ConsoleSink console, ConsoleScript script);
@@ -94,8 +110,19 @@ class VirtMachine {
   void feed_console_input();
   u64 next_deadline_ns() const;
   void fire_due();
+  void register_sections();
+  BoardState board_state() const;
+  void restore_board(const BoardState& b);
 
   VirtConfig config_;
+  MachineVersion version_;
+  // Round-robin scheduler position: state, because a run cut at any instruction must resume in
+  // the same turn (migrated in section "virt-board").
+  unsigned current_hart_ = 0;
+  u64 quantum_left_ = 0;
+  std::vector<std::unique_ptr<MachineSection>> sections_;
+  mutable BoardState board_snapshot_;  // what the board/console sections read (built on demand)
+  mutable ConsoleScript::Progress console_snapshot_;
   ConsoleSink console_;
   ConsoleScript script_;
   core::AddressSpace bus_;

@@ -7,15 +7,29 @@
 #include <cerrno>
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
+#include <zstd.h>
 
 namespace lockstep::snapshot::stream {
 
 ByteSource::ByteSource(int fd, bool owns_fd) : fd_(fd), owns_(owns_fd), buf_(kBufferSize) {
   struct stat st {};
   seekable_ = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+ByteSource::ByteSource(Producer producer) : producer_(std::move(producer)), fd_(-1), owns_(false), buf_(kBufferSize) {}
+
+Result<std::size_t> ByteSource::read_some(std::uint8_t* dst, std::size_t n) {
+  if (producer_) return producer_(dst, n);
+  for (;;) {
+    ssize_t k = ::read(fd_, dst, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) return Error{fmt::format("read error at offset {}: {}", offset_, std::strerror(errno))};
+    return static_cast<std::size_t>(k);
+  }
 }
 
 ByteSource::~ByteSource() {
@@ -31,14 +45,10 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& pat
 Status ByteSource::fill() {
   if (pos_ < len_ || eof_) return Ok{};
   pos_ = len_ = 0;
-  for (;;) {
-    ssize_t n = ::read(fd_, buf_.data(), buf_.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error{fmt::format("read error at offset {}: {}", offset_, std::strerror(errno))};
-    if (n == 0) eof_ = true;
-    len_ = static_cast<std::size_t>(n);
-    return Ok{};
-  }
+  LS_TRY_ASSIGN(std::size_t n, read_some(buf_.data(), buf_.size()));
+  if (n == 0) eof_ = true;
+  len_ = n;
+  return Ok{};
 }
 
 Status ByteSource::read(void* dst, std::size_t n) {
@@ -82,11 +92,9 @@ Result<std::span<const std::uint8_t>> ByteSource::peek_n(std::size_t n) {
     len_ -= pos_;
     pos_ = 0;
     while (len_ < n && !eof_) {
-      ssize_t k = ::read(fd_, buf_.data() + len_, buf_.size() - len_);
-      if (k < 0 && errno == EINTR) continue;
-      if (k < 0) return Error{fmt::format("read error at offset {}: {}", offset_, std::strerror(errno))};
+      LS_TRY_ASSIGN(std::size_t k, read_some(buf_.data() + len_, buf_.size() - len_));
       if (k == 0) eof_ = true;
-      len_ += static_cast<std::size_t>(k);
+      len_ += k;
     }
   }
   return std::span<const std::uint8_t>(buf_.data() + pos_, std::min(n, len_ - pos_));
@@ -147,6 +155,12 @@ Status ByteSource::pread_exact(std::uint64_t pos, void* dst, std::size_t n) {
   return Ok{};
 }
 
+struct ByteSink::Zstd {
+  ZSTD_CCtx* ctx = ZSTD_createCCtx();
+  std::vector<std::uint8_t> out = std::vector<std::uint8_t>(ZSTD_CStreamOutSize());
+  ~Zstd() { ZSTD_freeCCtx(ctx); }
+};
+
 ByteSink::ByteSink(int fd, bool owns_fd) : fd_(fd), owns_(owns_fd) { buf_.reserve(ByteSource::kBufferSize); }
 
 ByteSink::~ByteSink() {
@@ -160,18 +174,35 @@ Result<std::unique_ptr<ByteSink>> ByteSink::create_file(const std::string& path)
   return std::make_unique<ByteSink>(fd, true);
 }
 
+Status ByteSink::write_fd(const std::uint8_t* p, std::size_t n) {
+  std::size_t done = 0;
+  while (done < n) {
+    ssize_t k = ::write(fd_, p + done, n - done);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) return Error{fmt::format("write error: {}", std::strerror(errno))};
+    done += static_cast<std::size_t>(k);
+  }
+  return Ok{};
+}
+
+Status ByteSink::emit(const std::uint8_t* p, std::size_t n) {
+  if (!zstd_) return write_fd(p, n);
+  ZSTD_inBuffer in{p, n, 0};
+  while (in.pos < in.size) {
+    ZSTD_outBuffer out{zstd_->out.data(), zstd_->out.size(), 0};
+    const std::size_t r = ZSTD_compressStream2(zstd_->ctx, &out, &in, ZSTD_e_continue);
+    if (ZSTD_isError(r)) return Error{fmt::format("zstd compression failed: {}", ZSTD_getErrorName(r))};
+    LS_TRY(write_fd(zstd_->out.data(), out.pos));
+  }
+  return Ok{};
+}
+
 Status ByteSink::write(const void* src, std::size_t n) {
   const auto* p = static_cast<const std::uint8_t*>(src);
   if (buf_.size() + n > ByteSource::kBufferSize) {
     LS_TRY(flush());
     if (n >= ByteSource::kBufferSize) {
-      std::size_t done = 0;
-      while (done < n) {
-        ssize_t k = ::write(fd_, p + done, n - done);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) return Error{fmt::format("write error: {}", std::strerror(errno))};
-        done += static_cast<std::size_t>(k);
-      }
+      LS_TRY(emit(p, n));
       offset_ += n;
       return Ok{};
     }
@@ -201,14 +232,66 @@ Status ByteSink::counted_string(const std::string& s) {
 }
 
 Status ByteSink::flush() {
-  std::size_t done = 0;
-  while (done < buf_.size()) {
-    ssize_t k = ::write(fd_, buf_.data() + done, buf_.size() - done);
-    if (k < 0 && errno == EINTR) continue;
-    if (k < 0) return Error{fmt::format("write error: {}", std::strerror(errno))};
-    done += static_cast<std::size_t>(k);
-  }
+  Status st = emit(buf_.data(), buf_.size());
   buf_.clear();
+  return st;
+}
+
+Status ByteSink::enable_zstd(int level) {
+  LS_TRY(flush());
+  zstd_ = std::make_unique<Zstd>();
+  if (!zstd_->ctx) return Error{"zstd: cannot create a compression context"};
+  ZSTD_CCtx_setParameter(zstd_->ctx, ZSTD_c_compressionLevel, level);
+  ZSTD_CCtx_setParameter(zstd_->ctx, ZSTD_c_checksumFlag, 1);
+  return Ok{};
+}
+
+Status ByteSink::finish() {
+  LS_TRY(flush());
+  if (!zstd_) return Ok{};
+  for (;;) {
+    ZSTD_inBuffer in{nullptr, 0, 0};
+    ZSTD_outBuffer out{zstd_->out.data(), zstd_->out.size(), 0};
+    const std::size_t left = ZSTD_compressStream2(zstd_->ctx, &out, &in, ZSTD_e_end);
+    if (ZSTD_isError(left)) return Error{fmt::format("zstd compression failed: {}", ZSTD_getErrorName(left))};
+    LS_TRY(write_fd(zstd_->out.data(), out.pos));
+    if (left == 0) break;
+  }
+  zstd_.reset();
+  return Ok{};
+}
+
+Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::string& path) {
+  std::string temp = path + ".tmp.XXXXXX";
+  int fd = ::mkstemp(temp.data());
+  if (fd < 0) return Error{fmt::format("cannot create a temporary file beside {}: {}", path, std::strerror(errno))};
+  ::fchmod(fd, 0644);
+  return std::unique_ptr<AtomicFile>(new AtomicFile(path, std::move(temp), fd));
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(temp_.c_str());
+}
+
+Status AtomicFile::commit() {
+  if (::fsync(fd_) != 0) return Error{fmt::format("fsync {}: {}", temp_, std::strerror(errno))};
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    return Error{fmt::format("close {}: {}", temp_, std::strerror(errno))};
+  }
+  fd_ = -1;
+  if (::rename(temp_.c_str(), path_.c_str()) != 0)
+    return Error{fmt::format("rename {} to {}: {}", temp_, path_, std::strerror(errno))};
+  committed_ = true;
+  // The rename is durable only once the directory is synced.
+  const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
+  const std::filesystem::path dir = parent.empty() ? std::filesystem::path(".") : parent;
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
   return Ok{};
 }
 

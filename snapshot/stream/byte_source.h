@@ -3,6 +3,7 @@
 // and a buffered writer. Every read is checked; running out of bytes is an Error naming the offset.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -18,6 +19,10 @@ class ByteSource {
 
   // Takes ownership of fd when owns_fd is true.
   explicit ByteSource(int fd, bool owns_fd = false);
+  // Bytes from a producer instead of an fd (a decompressor): it fills up to n bytes and returns how
+  // many, 0 at the end of the stream. Not seekable.
+  using Producer = std::function<Result<std::size_t>(std::uint8_t* dst, std::size_t n)>;
+  explicit ByteSource(Producer producer);
   ~ByteSource();
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
@@ -51,6 +56,8 @@ class ByteSource {
 
  private:
   Status fill();
+  Result<std::size_t> read_some(std::uint8_t* dst, std::size_t n);
+  Producer producer_;
   int fd_;
   bool owns_;
   bool seekable_ = false;
@@ -75,13 +82,42 @@ class ByteSink {
   Status be32(std::uint32_t v);
   Status be64(std::uint64_t v);
   Status counted_string(const std::string& s);
+  // Hands buffered bytes to the fd (through the compressor when zstd is on).
   Status flush();
+  // From now on, everything written is one zstd frame around the stream (`.zst` files); offset()
+  // still counts uncompressed stream bytes. finish() ends the frame; call it before closing.
+  Status enable_zstd(int level = 3);
+  Status finish();
 
  private:
+  Status emit(const std::uint8_t* p, std::size_t n);  // to the fd, compressing when zstd is on
+  Status write_fd(const std::uint8_t* p, std::size_t n);
   int fd_;
   bool owns_;
   std::vector<std::uint8_t> buf_;
   std::uint64_t offset_ = 0;
+  struct Zstd;
+  std::unique_ptr<Zstd> zstd_;
+};
+
+// A file written under a temporary name in the same directory and renamed over the final name only
+// by commit() (after fsync), so an interrupted save never leaves a partial file under the final name.
+class AtomicFile {
+ public:
+  static Result<std::unique_ptr<AtomicFile>> create(const std::string& path);
+  ~AtomicFile();  // not committed: the temporary file is removed
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  int fd() const { return fd_; }
+  const std::string& temp_path() const { return temp_; }
+  // fsync, rename over the final name, fsync the directory.
+  Status commit();
+
+ private:
+  AtomicFile(std::string path, std::string temp, int fd) : path_(std::move(path)), temp_(std::move(temp)), fd_(fd) {}
+  std::string path_, temp_;
+  int fd_;
+  bool committed_ = false;
 };
 
 // Propagates an Error from a Status/Result expression.

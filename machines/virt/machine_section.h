@@ -1,0 +1,95 @@
+#pragma once
+// One migratable piece of the board (a hart, a device, the board's own state) as the snapshot code
+// sees it: an idstr and instance id, the vmstate description, and how to read and replace the
+// state. Loading is staged: stage() loads into a copy, commit() hands the copy to the owner, so a
+// refused stream leaves the machine untouched.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "snapshot/vmstate.h"
+#include "snapshot/vmstate_fields.h"
+#include "snapshot/wire.h"
+
+namespace lockstep::machines::virt {
+
+using Json = snapshot::vm::Json;
+
+class MachineSection {
+ public:
+  MachineSection(std::string idstr, std::uint32_t instance, std::string type_name)
+      : idstr_(std::move(idstr)), instance_(instance), type_name_(std::move(type_name)) {}
+  virtual ~MachineSection() = default;
+
+  const std::string& idstr() const { return idstr_; }
+  std::uint32_t instance() const { return instance_; }
+  // QEMU's -dump-vmstate key (the device's QOM type name).
+  const std::string& type_name() const { return type_name_; }
+
+  virtual int version() const = 0;       // the description's version (what this binary loads)
+  virtual int min_version() const = 0;
+  virtual int wire_version() const = 0;  // what this machine version writes (compat property)
+  // Body bytes at the wire version, optionally with the vmdesc part of the entry.
+  virtual Status save(snapshot::Writer& w, Json* vmdesc) const = 0;
+  // Body bytes at the description's own version: every field (the digest's input).
+  virtual Status save_full(snapshot::Writer& w) const = 0;
+  virtual Status stage(snapshot::Reader& r, int version_id) = 0;
+  virtual void commit() = 0;
+  virtual void discard() = 0;
+  virtual bool staged() const = 0;
+  virtual Json dump_vmstate_entry() const = 0;
+  // The fields this destination would read for the given version (for error messages).
+  virtual std::string expected_fields(int version_id) const = 0;
+
+ private:
+  std::string idstr_;
+  std::uint32_t instance_;
+  std::string type_name_;
+};
+
+template <class S>
+class DescribedSection final : public MachineSection {
+ public:
+  DescribedSection(std::string idstr, std::uint32_t instance, std::string type_name,
+                   const snapshot::vm::Section<S>& desc, std::function<const S&()> get,
+                   std::function<void(const S&)> restore, int wire_version = 0)
+      : MachineSection(std::move(idstr), instance, std::move(type_name)),
+        desc_(desc),
+        get_(std::move(get)),
+        restore_(std::move(restore)),
+        wire_version_(wire_version ? wire_version : desc.version) {}
+
+  int version() const override { return desc_.version; }
+  int min_version() const override { return desc_.min_version; }
+  int wire_version() const override { return wire_version_; }
+  Status save(snapshot::Writer& w, Json* vmdesc) const override {
+    return snapshot::vm::save(desc_, get_(), w, vmdesc, snapshot::vm::SaveOptions{.version = wire_version_});
+  }
+  Status save_full(snapshot::Writer& w) const override { return snapshot::vm::save(desc_, get_(), w); }
+  Status stage(snapshot::Reader& r, int version_id) override {
+    S copy = get_();
+    if (Status st = snapshot::vm::load(desc_, copy, r, version_id); !st) return st;
+    staged_ = std::move(copy);
+    return Ok{};
+  }
+  void commit() override {
+    if (staged_) restore_(*staged_);
+    staged_.reset();
+  }
+  void discard() override { staged_.reset(); }
+  bool staged() const override { return staged_.has_value(); }
+  Json dump_vmstate_entry() const override { return snapshot::vm::dump_vmstate_entry(desc_, type_name()); }
+  std::string expected_fields(int version_id) const override {
+    return snapshot::vm::field_list(desc_, get_(), version_id);
+  }
+
+ private:
+  const snapshot::vm::Section<S>& desc_;
+  std::function<const S&()> get_;
+  std::function<void(const S&)> restore_;
+  int wire_version_;
+  std::optional<S> staged_;
+};
+
+}  // namespace lockstep::machines::virt

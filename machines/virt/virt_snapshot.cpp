@@ -1,0 +1,509 @@
+#include "machines/virt/virt_snapshot.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "snapshot/descriptions/run_record.h"
+#include "snapshot/stream/page_hashes.h"
+#include "snapshot/stream/ram_section.h"
+#include "snapshot/stream/stream_reader.h"
+#include "snapshot/stream/stream_writer.h"
+#include "snapshot/stream/zstd_source.h"
+
+namespace lockstep::machines::virt {
+namespace {
+
+namespace st = snapshot::stream;
+using snapshot::RunRecord;
+
+constexpr std::uint64_t kPageSize = core::kPageSize;
+constexpr std::uint32_t kRamSectionId = 0;
+constexpr std::uint32_t kPageHashesSectionId = 1;
+constexpr std::uint32_t kFirstDeviceSectionId = 2;
+
+bool is_zero_page(const std::uint8_t* p) {
+  std::uint64_t acc = 0;
+  for (std::size_t i = 0; i < kPageSize; i += 64) {
+    std::uint64_t w[8];
+    std::memcpy(w, p + i, 64);
+    acc |= w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7];
+    if (acc) return false;
+  }
+  return true;
+}
+
+Json device_entry(const std::string& idstr, std::uint32_t instance, Json body) {
+  Json e;
+  e["name"] = idstr;
+  e["instance_id"] = instance;
+  for (auto& [k, v] : body.items()) e[k] = v;
+  return e;
+}
+
+}  // namespace
+
+Result<SaveStats> save_snapshot(const VirtMachine& m, st::ByteSink& out) {
+  SaveStats stats;
+  st::StreamWriter w(out, kPageSize);
+  LS_TRY(w.header());
+  LS_TRY(w.configuration(std::string(m.version().name)));
+
+  // RAM: the block list, then every page of every block in one END section (stop-and-copy).
+  std::vector<st::RamBlockSpec> specs;
+  const auto& blocks = m.const_bus().ram_blocks();
+  for (const auto& b : blocks) specs.push_back({b->name, b->size});
+  LS_TRY(w.ram_start(kRamSectionId, specs));
+  LS_TRY(w.ram_end_begin(kRamSectionId));
+  st::PageHashTable hashes;
+  hashes.page_size = static_cast<std::uint32_t>(kPageSize);
+  for (const auto& b : blocks) {
+    st::HashedBlock hb{b->name, b->size, {}};
+    hb.hashes.reserve(st::page_count(b->size, kPageSize));
+    for (std::uint64_t off = 0; off < b->size; off += kPageSize) {
+      const std::uint8_t* p = b->host + off;
+      hb.hashes.push_back(st::page_hash({p, kPageSize}));
+      if (is_zero_page(p)) {
+        LS_TRY(w.ram_zero_page(b->name, off));
+        ++stats.zero_pages;
+      } else {
+        LS_TRY(w.ram_page(b->name, off, {p, kPageSize}));
+        ++stats.data_pages;
+      }
+    }
+    hashes.blocks.push_back(std::move(hb));
+  }
+  LS_TRY(w.ram_end_finish(kRamSectionId));
+
+  Json devices = Json::array();
+  LS_TRY(w.section_header(st::kFull, kPageHashesSectionId, st::kPageHashesIdstr, 0, st::kPageHashesVersion));
+  LS_TRY(st::write_page_hashes(out, hashes));
+  LS_TRY(w.section_footer(kPageHashesSectionId));
+  devices.push_back(st::page_hashes_vmdesc_entry(hashes));
+
+  RunRecord run;
+  run.icount = m.icount();
+  run.virtual_ns = m.clock_now_ns();
+  run.input_position = m.const_console_script().delivered();
+  run.digest = m.digest();
+  std::uint32_t id = kFirstDeviceSectionId;
+  for (const auto& sec : m.sections()) {
+    snapshot::Writer body;
+    Json desc;
+    if (Status s = sec->save(body, &desc); !s) {
+      return Error{fmt::format("cannot save '{}' instance {}: {}", sec->idstr(), sec->instance(), s.error().message)};
+    }
+    LS_TRY(w.full_section(id++, sec->idstr(), sec->instance(), static_cast<std::uint32_t>(sec->wire_version()),
+                          body.bytes()));
+    devices.push_back(device_entry(sec->idstr(), sec->instance(), std::move(desc)));
+    if (run.section_count == run.section_digests.size())
+      return Error{fmt::format("more than {} sections to digest", run.section_digests.size())};
+    LS_TRY_ASSIGN(run.section_digests[run.section_count++], m.section_digest(*sec));
+  }
+  {
+    snapshot::Writer body;
+    Json desc;
+    LS_TRY(snapshot::vm::save(snapshot::run_record_vmstate(), run, body, &desc));
+    LS_TRY(w.full_section(id, snapshot::kRunRecordIdstr, 0, snapshot::run_record_vmstate().version, body.bytes()));
+    devices.push_back(device_entry(snapshot::kRunRecordIdstr, 0, std::move(desc)));
+  }
+  LS_TRY(w.eof());
+  Json vmdesc;
+  vmdesc["page_size"] = kPageSize;
+  vmdesc["devices"] = std::move(devices);
+  LS_TRY(w.vmdesc(vmdesc));
+  LS_TRY(out.flush());
+  stats.stream_bytes = out.offset();
+  return stats;
+}
+
+namespace {
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+}  // namespace
+
+Result<SaveStats> save_snapshot_file(const VirtMachine& m, const std::string& path) {
+  LS_TRY_ASSIGN(auto file, st::AtomicFile::create(path));
+  SaveStats stats;
+  {
+    st::ByteSink sink(file->fd(), /*owns_fd=*/false);
+    if (ends_with(path, ".zst")) LS_TRY(sink.enable_zstd());
+    LS_TRY_ASSIGN(stats, save_snapshot(m, sink));
+    LS_TRY(sink.finish());
+  }
+  if (Status s = file->commit(); !s) return Error{fmt::format("cannot write snapshot {}: {}", path, s.error().message)};
+  return stats;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading.
+namespace {
+
+const char* kUnknownSection =
+    "Unknown savevm section or instance '{}' {}. Make sure that your current VM setup matches your saved VM "
+    "setup, including any hotplugged devices";
+
+// What the source's vmdesc says it wrote for (idstr, instance): "v4: divider uint16 (2 bytes), ...".
+std::string source_wrote(const Json* vmdesc, const std::string& idstr, std::uint32_t instance) {
+  if (!vmdesc) return "unknown (the stream's VM description could not be read before loading)";
+  for (const auto& d : (*vmdesc)["devices"]) {
+    if (!d.is_object() || d.value("name", "") != idstr || d.value("instance_id", ~0u) != instance) continue;
+    std::string out = fmt::format("{} v{}: ", d.value("vmsd_name", idstr), d.value("version", 0));
+    bool first = true;
+    if (d.contains("fields") && d["fields"].is_array()) {
+      for (const auto& f : d["fields"]) {
+        if (!f.is_object()) continue;
+        out += fmt::format("{}{} {}", first ? "" : ", ", f.value("name", "?"), f.value("type", "?"));
+        if (f.contains("array_len")) out += fmt::format("[{}]", f["array_len"].dump());
+        first = false;
+      }
+    }
+    if (d.contains("subsections") && d["subsections"].is_array())
+      for (const auto& s : d["subsections"])
+        if (s.is_object()) out += fmt::format("{}subsection {}", first ? "" : ", ", s.value("vmsd_name", "?")), first = false;
+    return out;
+  }
+  return "nothing: the source's VM description has no such section";
+}
+
+std::string destination_sections(const VirtMachine& m) {
+  std::string out;
+  for (const auto& s : m.sections()) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", s->idstr(), s->instance());
+  return out;
+}
+
+class Loader {
+ public:
+  Loader(VirtMachine& m, st::ByteSource& in, const LoadOptions& o) : m_(m), in_(in), opts_(o), r_(in) {}
+
+  Status run() {
+    Status s = load();
+    if (!s) {
+      for (const auto& sec : m_.sections()) sec->discard();
+      return Error{"load of migration failed: " + s.error().message};
+    }
+    return s;
+  }
+
+ private:
+  Status load() {
+    LS_TRY_ASSIGN(st::StreamHeader h, r_.read_header());
+    if (!h.has_configuration)
+      return Error{fmt::format("the stream has no configuration section (at offset {}); lockstep needs the machine "
+                               "type to check it",
+                               h.end_offset)};
+    const std::string local(m_.version().name);
+    if (h.machine != local) {
+      std::string cause = "the destination was started with another -M than the source";
+      if (auto v = find_machine_version(h.machine))
+        cause = fmt::format("the source ran -M {}; start the destination with -M {} (a stream loads only into the "
+                            "machine version that wrote it)",
+                            h.machine, h.machine);
+      return Error{fmt::format("Machine type received is '{}' and local is '{}'\n  likely cause: {}", h.machine,
+                               local, cause)};
+    }
+    if (h.target_page_bits && *h.target_page_bits != 12)
+      return Error{fmt::format("target page bits {} differ from this machine's 12", *h.target_page_bits)};
+
+    for (;;) {
+      LS_TRY_ASSIGN(st::Record rec, r_.next());
+      if (rec.kind == st::Record::kEof) break;
+      if (rec.kind == st::Record::kCommand)
+        return Error{fmt::format("migration command {} at offset {} is not supported (lockstep streams carry none)",
+                                 rec.command.cmd, rec.offset)};
+      LS_TRY(load_section(rec.section));
+    }
+    LS_TRY(r_.read_vmdesc());
+    LS_TRY(check_complete());
+    for (const auto& sec : m_.sections()) sec->commit();
+    m_.drop_translations();
+    return check_digests();
+  }
+
+  Status load_section(const st::SectionHeader& s) {
+    if (s.idstr == "ram") return load_ram(s);
+    if (s.type != st::kFull)
+      return Error{fmt::format("section '{}' instance {} arrives as {} at offset {}; only RAM is iterative here",
+                               s.idstr, s.instance_id, st::section_type_name(s.type), s.offset)};
+    if (s.idstr == st::kPageHashesIdstr) return load_page_hashes(s);
+    if (s.idstr == snapshot::kRunRecordIdstr) return load_run_record(s);
+    MachineSection* sec = nullptr;
+    for (const auto& c : m_.sections())
+      if (c->idstr() == s.idstr && c->instance() == s.instance_id) sec = c.get();
+    if (!sec) {
+      std::string cause = "the device set differs: the source had a device this destination was not given";
+      return Error{fmt::format(fmt::runtime(kUnknownSection), s.idstr, s.instance_id) +
+                   fmt::format("\n  at offset {} (section id {})\n  the source wrote: {}\n  this destination has: "
+                               "{}\n  likely cause: {}",
+                               s.offset, s.section_id, source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id),
+                               destination_sections(m_), cause)};
+    }
+    if (sec->staged())
+      return Error{fmt::format("section '{}' instance {} sent twice (second copy at offset {})", s.idstr,
+                               s.instance_id, s.offset)};
+    const auto vid = static_cast<int>(std::min<std::uint32_t>(s.version_id, 0x7fffffff));
+    if (vid > sec->version() || vid < sec->min_version()) {
+      const bool too_new = vid > sec->version();
+      return Error{fmt::format(
+          "savevm: unsupported version {} for '{}' v{}\n  {}: incoming version_id {} is {}\n  at offset {}\n  the "
+          "source wrote: {}\n  likely cause: {}",
+          s.version_id, s.idstr, sec->version(), s.idstr, vid,
+          too_new ? fmt::format("too new for local version_id {}", sec->version())
+                  : fmt::format("too old for local minimum version_id {}", sec->min_version()),
+          s.offset, source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id),
+          too_new ? "the source is a newer lockstep (or machine version) than the destination"
+                  : "the source is an older release whose layout this destination no longer reads")};
+    }
+    // Device bodies are small (the largest, a hart, is ~1 KiB): load from a bounded window.
+    LS_TRY_ASSIGN(auto window, in_.peek_n(st::ByteSource::kBufferSize));
+    snapshot::Reader rd(window, in_.offset());
+    Status loaded = sec->stage(rd, vid);
+    if (!loaded)
+      return Error{fmt::format("error while loading state for instance 0x{:x} of device '{}'\n  {}\n  the source "
+                               "wrote: {}\n  this destination reads: {} v{}: {}\n  likely cause: {}",
+                               s.instance_id, s.idstr, loaded.error().message,
+                               source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id), s.idstr, vid,
+                               sec->expected_fields(vid), field_error_cause(loaded.error().message))};
+    LS_TRY(in_.skip(rd.pos()));
+    Status footer = r_.end_section();
+    if (!footer)
+      return Error{fmt::format("{}\n  the source wrote: {}\n  this destination read {} bytes as {} v{}: {}\n  likely "
+                               "cause: the source's '{}' has fields or subsections this destination does not know "
+                               "(a layout change without a version bump)",
+                               footer.error().message, source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id),
+                               rd.pos(), s.idstr, vid, sec->expected_fields(vid), s.idstr)};
+    return Ok{};
+  }
+
+  static std::string field_error_cause(const std::string& msg) {
+    if (msg.find("does not exist") != std::string::npos)
+      return "the source sent a subsection this destination does not know (a newer device or a compat property "
+             "the destination lacks)";
+    if (msg.find("truncated") != std::string::npos) return "the stream is truncated or the layouts differ";
+    if (msg.find("mismatch") != std::string::npos)
+      return "the configuration differs (e.g. -smp, or a device property) between source and destination";
+    return "the source's state fails this destination's checks (a corrupt stream or a different layout)";
+  }
+
+  Status load_ram(const st::SectionHeader& s) {
+    Status body = ram_.read_body(r_, s, [this](const st::RamPage& p) { return store_page(p); });
+    if (!body) return ram_error(body.error().message);
+    if (s.type == st::kStart) LS_TRY(check_ram_blocks());
+    return r_.end_section();
+  }
+
+  Status ram_error(const std::string& msg) {
+    std::string cause;
+    if (msg.find("Unknown ramblock") != std::string::npos) {
+      cause = "the RAM block's name differs between source and destination";
+      for (const MachineVersion& v : machine_versions())
+        if (msg.find(fmt::format("\"{}\"", v.main_ram_id)) != std::string::npos && v.main_ram_id != m_.version().main_ram_id)
+          cause = fmt::format("main RAM is \"{}\" on {} and \"{}\" on this machine version ({}): the two sides run "
+                              "different machine versions",
+                              v.main_ram_id, v.name, m_.version().main_ram_id, m_.version().name);
+    }
+    if (cause.empty()) return Error{msg};
+    return Error{fmt::format("{}\n  likely cause: {}", msg, cause)};
+  }
+
+  // The block list from the START section against this machine's RAM blocks.
+  Status check_ram_blocks() {
+    for (const auto& b : ram_.blocks()) {
+      const core::RamBlock* local = find_block(b.idstr);
+      if (!local) {
+        std::string have;
+        for (const auto& l : m_.const_bus().ram_blocks()) have += fmt::format("{}\"{}\"", have.empty() ? "" : ", ", l->name);
+        return ram_error(fmt::format("Unknown ramblock \"{}\", cannot accept migration\n  this destination has: {}",
+                                     b.idstr, have));
+      }
+      if (local->size != b.used_length)
+        return Error{fmt::format("Size mismatch: {}: 0x{:x} != 0x{:x}: Invalid argument\n  the source's block is {} "
+                                 "MiB, this destination's {} MiB\n  likely cause: {}",
+                                 b.idstr, b.used_length, local->size, b.used_length >> 20, local->size >> 20,
+                                 b.idstr == m_.version().main_ram_id ? "-m differs between source and destination"
+                                                                     : "the block's size differs between the sides")};
+    }
+    return Ok{};
+  }
+
+  core::RamBlock* find_block(const std::string& name) {
+    for (const auto& l : m_.bus().ram_blocks())
+      if (l->name == name) return l.get();
+    return nullptr;
+  }
+
+  Status store_page(const st::RamPage& p) {
+    if (p.block_index >= block_map_.size()) block_map_.resize(p.block_index + 1, nullptr);
+    core::RamBlock*& b = block_map_[p.block_index];
+    if (!b) {
+      b = find_block(p.block.idstr);
+      if (!b) return ram_error(fmt::format("Unknown ramblock \"{}\", cannot accept migration", p.block.idstr));
+      if (b->size != p.block.used_length)
+        return Error{fmt::format("Size mismatch: {}: 0x{:x} != 0x{:x}: Invalid argument", p.block.idstr,
+                                 p.block.used_length, b->size)};
+    }
+    std::uint8_t* dst = b->host + p.offset;
+    if (p.zero)
+      std::memset(dst, p.fill, kPageSize);
+    else
+      std::memcpy(dst, p.data.data(), kPageSize);
+    return Ok{};
+  }
+
+  Status load_page_hashes(const st::SectionHeader& s) {
+    if (s.version_id != st::kPageHashesVersion)
+      return Error{fmt::format("savevm: unsupported version {} for '{}' v{}", s.version_id, s.idstr,
+                               st::kPageHashesVersion)};
+    core::RamBlock* block = nullptr;
+    std::string name;
+    std::uint64_t mismatches = 0;
+    std::string first;
+    std::uint32_t page_size = 0;
+    st::PageHashVisitor v;
+    v.on_header = [&](std::uint32_t ps, std::uint32_t) -> Status {
+      page_size = ps;
+      if (ps != kPageSize) return Error{fmt::format("{}: page size {} is not {}", s.idstr, ps, kPageSize)};
+      return Ok{};
+    };
+    v.on_block = [&](const std::string& idstr, std::uint64_t used) -> Status {
+      name = idstr;
+      block = find_block(idstr);
+      if (!block) return ram_error(fmt::format("Unknown ramblock \"{}\" in {}", idstr, s.idstr));
+      if (block->size != used)
+        return Error{fmt::format("Size mismatch: {}: 0x{:x} != 0x{:x} in {}", idstr, used, block->size, s.idstr)};
+      return Ok{};
+    };
+    v.on_hash = [&](std::uint64_t page, std::uint64_t hash) -> Status {
+      const std::uint64_t off = page * page_size;
+      const std::uint64_t len = std::min<std::uint64_t>(page_size, block->size - off);
+      if (st::page_hash({block->host + off, len}) != hash) {
+        if (mismatches < 8) first += fmt::format("{}{}+0x{:x}", first.empty() ? "" : ", ", name, off);
+        ++mismatches;
+      }
+      return Ok{};
+    };
+    LS_TRY(st::read_page_hashes(in_, v));
+    LS_TRY(r_.end_section());
+    if (mismatches)
+      return Error{fmt::format("page hash mismatch after load: {} page(s) differ from the source's at the cut: {}{}\n "
+                               " likely cause: pages the source changed were not sent (lost by dirty tracking) or "
+                               "were damaged in transit",
+                               mismatches, first, mismatches > 8 ? ", ..." : "")};
+    hashes_checked_ = true;
+    return Ok{};
+  }
+
+  Status load_run_record(const st::SectionHeader& s) {
+    const auto& d = snapshot::run_record_vmstate();
+    if (s.version_id > static_cast<std::uint32_t>(d.version) || s.version_id < static_cast<std::uint32_t>(d.min_version))
+      return Error{fmt::format("savevm: unsupported version {} for '{}' v{}", s.version_id, s.idstr, d.version)};
+    LS_TRY_ASSIGN(auto window, in_.peek_n(st::ByteSource::kBufferSize));
+    snapshot::Reader rd(window, in_.offset());
+    RunRecord run;
+    if (Status l = snapshot::vm::load(d, run, rd, static_cast<int>(s.version_id)); !l)
+      return Error{fmt::format("error while loading state for instance 0x0 of device '{}'\n  {}", s.idstr,
+                               l.error().message)};
+    LS_TRY(in_.skip(rd.pos()));
+    LS_TRY(r_.end_section());
+    run_ = run;
+    return Ok{};
+  }
+
+  // Every section of this machine must have received state; QEMU would keep the reset state silently.
+  Status check_complete() {
+    std::string missing;
+    for (const auto& sec : m_.sections())
+      if (!sec->staged()) missing += fmt::format("\n  '{}' instance {}", sec->idstr(), sec->instance());
+    for (const auto& b : m_.const_bus().ram_blocks()) {
+      bool sent = false;
+      for (const auto& rb : ram_.blocks()) sent |= rb.idstr == b->name;
+      if (!sent) missing += fmt::format("\n  RAM block \"{}\"", b->name);
+    }
+    if (!missing.empty())
+      return Error{fmt::format("these parts of the destination received no state (QEMU would run them from their "
+                               "reset state without a word):{}\n  likely cause: the source had fewer devices or "
+                               "another machine version",
+                               missing)};
+    if (!run_) return Error{fmt::format("the stream has no {} section: not a complete lockstep snapshot", snapshot::kRunRecordIdstr)};
+    if (!hashes_checked_)
+      return Error{fmt::format("the stream has no {} section: not a complete lockstep snapshot", st::kPageHashesIdstr)};
+    return Ok{};
+  }
+
+  // After commit: the state the destination holds must be the source's, section by section.
+  Status check_digests() {
+    const RunRecord& run = *run_;
+    if (run.section_count != m_.sections().size())
+      return Error{fmt::format("the source digested {} sections, this destination has {}", run.section_count,
+                               m_.sections().size())};
+    std::string lost;
+    for (std::size_t i = 0; i < m_.sections().size(); ++i) {
+      const MachineSection& sec = *m_.sections()[i];
+      LS_TRY_ASSIGN(u64 d, m_.section_digest(sec));
+      if (d != run.section_digests[i])
+        lost += fmt::format("\n  '{}' instance {}: the wire format (v{}) does not carry all of its state", sec.idstr(),
+                            sec.instance(), sec.wire_version());
+    }
+    if (!lost.empty())
+      return Error{fmt::format("state lost in migration: after loading, these sections differ from the source's "
+                               "state at the cut:{}\n  likely cause: a field the source's machine version ({}) does "
+                               "not send differs from what this side reconstructs; migrate from a newer machine "
+                               "version",
+                               lost, m_.version().name)};
+    if (m_.icount() != run.icount)
+      return Error{fmt::format("instruction count after load is {}, the source's was {}", m_.icount(), run.icount)};
+    const u64 digest = m_.digest();
+    if (digest != run.digest)
+      return Error{fmt::format("state digest after load is {:016x}, the source's was {:016x}", digest, run.digest)};
+    return Ok{};
+  }
+
+  VirtMachine& m_;
+  st::ByteSource& in_;
+  const LoadOptions& opts_;
+  st::StreamReader r_;
+  st::RamSectionReader ram_{kPageSize};
+  std::vector<core::RamBlock*> block_map_;
+  std::optional<RunRecord> run_;
+  bool hashes_checked_ = false;
+};
+
+}  // namespace
+
+Status load_snapshot(VirtMachine& m, st::ByteSource& in, const LoadOptions& opts) {
+  return Loader(m, in, opts).run();
+}
+
+Status load_snapshot_file(VirtMachine& m, const std::string& path) {
+  LS_TRY_ASSIGN(auto raw, st::ByteSource::open_file(path));
+  LS_TRY_ASSIGN(auto peek, raw->peek_n(4));
+  const bool zst = peek.size() == 4 && peek[0] == 0x28 && peek[1] == 0xb5 && peek[2] == 0x2f && peek[3] == 0xfd;
+  if (zst) {
+    LS_TRY_ASSIGN(auto src, st::open_zstd_source(path));
+    return load_snapshot(m, *src);
+  }
+  // A plain file: read the source's vmdesc first, so errors can say what the source wrote.
+  std::optional<Json> vmdesc;
+  if (auto d = st::locate_vmdesc(*raw, 4u << 20); d) vmdesc = std::move(d.value());
+  LoadOptions opts;
+  if (vmdesc) opts.source_vmdesc = &*vmdesc;
+  return load_snapshot(m, *raw, opts);
+}
+
+Json dump_vmstate(const VirtMachine& m) {
+  Json out;
+  out["vmschkmachine"] = Json{{"Name", std::string(m.version().name)}};
+  for (const auto& sec : m.sections()) {
+    if (out.contains(sec->type_name())) continue;  // one entry per type, as QEMU lists device classes
+    out[sec->type_name()] = sec->dump_vmstate_entry();
+  }
+  return out;
+}
+
+}  // namespace lockstep::machines::virt
