@@ -5,7 +5,6 @@
 namespace lockstep::devices {
 namespace {
 constexpr u64 kNs = 1'000'000'000;
-constexpr u64 kNotArmed = ~u64{0};
 constexpr u64 kMtimecmpBase = 0x0;  // offsets within the mtimer region (at ACLINT + 0x4000)
 constexpr u64 kMtimeOffset = 0x7ff8;
 
@@ -41,8 +40,13 @@ bool AclintMswi::write(u64 offset, unsigned size, u64 value) {
 
 AclintMtimer::AclintMtimer(std::vector<core::Hart*> harts, core::VirtualClock& clock, u64 frequency_hz)
     : harts_(std::move(harts)), clock_(clock), frequency_(frequency_hz) {
-  state_.mtimecmp.assign(harts_.size(), 0);
-  state_.deadline_ns.assign(harts_.size(), kNotArmed);
+  if (harts_.size() > kMaxHarts) harts_.resize(kMaxHarts);  // the board never passes more
+  state_.num_harts = static_cast<u32>(harts_.size());
+  state_.deadline_ns.fill(kNotArmed);
+}
+
+void AclintMtimer::qemu_post_load() {
+  for (unsigned k = 0; k < harts_.size(); ++k) write_timecmp(k, state_.mtimecmp[k], false);
 }
 
 u64 AclintMtimer::mtime(bool during_instruction) const {

@@ -35,8 +35,9 @@ class GoldfishRtc : public core::MmioDevice {
   static constexpr u64 kNotArmed = ~u64{0};
   static constexpr u64 kWindowSize = 0x24;
 
-  // vmstate "goldfish_rtc" v2 (QEMU field order: tick_offset_vmstate, alarm_next, alarm_running,
-  // irq_pending, irq_enabled, time_high). Padding-free.
+  // vmstate "goldfish_rtc" v3 as Debian's QEMU 7.2 has it (tick_offset_vmstate, alarm_next,
+  // alarm_running, irq_pending, irq_enabled, time_high, tick_offset since 3); the description is
+  // devices/goldfish_rtc_vmstate.cpp. Padding-free.
   struct State {
     // vmstate "tick_offset_vmstate": QEMU sends tick_offset + (rtc clock - vm clock), which is
     // tick_offset itself when the RTC runs on the virtual clock.
@@ -76,6 +77,8 @@ class GoldfishRtc : public core::MmioDevice {
   void update_irq();
 
   const State& state() const { return state_; }
+  // Commits a loaded state (vm::load into a copy of state(), then this): no IRQ, no clock.
+  void restore_state(const State& s) { state_ = s; }
 
   // For a loader of a QEMU stream, which carries no timer: QEMU's goldfish_rtc_post_load, i.e.
   // goldfish_rtc_set_alarm between instructions. Note that QEMU does this whether or not the

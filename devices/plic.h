@@ -68,6 +68,10 @@ class Plic : public core::MmioDevice, public IrqSink {
     // Array lengths (machine configuration, not sent; QEMU's VARRAY length fields).
     u32 num_addrs = 0;    // contexts = 2 * harts
     u32 num_enables = 0;  // num_addrs * kWords
+    // Compat knob (configuration, not on the wire, survives reset): whether a non-zero
+    // source96_priority goes out in subsection "riscv_sifive_plic/source96". A machine version
+    // that must stay loadable by QEMU 7.2 (or by lockstep builds without that subsection) sets 0.
+    u32 migrate_source96 = 1;
   };
 
   // One M and one S context per hart, in hart order. At most kMaxHarts harts are wired; any
@@ -92,6 +96,11 @@ class Plic : public core::MmioDevice, public IrqSink {
   void update_irq();
 
   const State& state() const { return state_; }
+  // Commits a loaded state (vm::load into a copy of state(), then this). Drives no line: mip is
+  // the hart's state and pending bits are this device's, so re-driving would double-count.
+  void restore_state(const State& s) { state_ = s; }
+  // The compat knob of State::migrate_source96 (set by the board per machine version).
+  void set_migrate_source96(bool on) { state_.migrate_source96 = on ? 1 : 0; }
   unsigned num_contexts() const { return state_.num_addrs; }
 
  private:

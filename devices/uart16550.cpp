@@ -105,16 +105,19 @@ void Uart16550::update_irq() {
 
 // QEMU's serial_update_parameters: only the character time matters here. The arithmetic is
 // QEMU's, float included, so that timeout deadlines match it exactly.
-void Uart16550::update_parameters() {
-  State& s = state_;
-  int frame_size = 1;              // start bit
-  if (s.lcr & 0x08) ++frame_size;  // parity
-  const int stop_bits = (s.lcr & 0x04) ? 2 : 1;
-  const int data_bits = (s.lcr & 0x03) + 5;
+u64 Uart16550::char_transmit_time_for(u16 divider, u8 lcr, u32 baudbase) {
+  int frame_size = 1;           // start bit
+  if (lcr & 0x08) ++frame_size;  // parity
+  const int stop_bits = (lcr & 0x04) ? 2 : 1;
+  const int data_bits = (lcr & 0x03) + 5;
   frame_size += data_bits + stop_bits;
-  const float speed = s.divider == 0 ? 3500.0f : static_cast<float>(baudbase_) / static_cast<float>(s.divider);
+  const float speed = divider == 0 ? 3500.0f : static_cast<float>(baudbase) / static_cast<float>(divider);
   const float t = (static_cast<float>(kNsPerSecond) / speed) * static_cast<float>(frame_size);
-  s.char_transmit_time = static_cast<u64>(static_cast<int64_t>(t));
+  return static_cast<u64>(static_cast<int64_t>(t));
+}
+
+void Uart16550::update_parameters() {
+  state_.char_transmit_time = char_transmit_time_for(state_.divider, state_.lcr, baudbase_);
 }
 
 void Uart16550::write_fcr(u8 value) {

@@ -1,5 +1,6 @@
 #pragma once
 #include <array>
+#include <cstdint>
 #include <functional>
 
 #include "core/address_space.h"
@@ -48,8 +49,8 @@ class Uart16550 : public core::MmioDevice {
     u32 num = 0;
   };
 
-  // vmstate "serial" v3 plus its subsections, with QEMU's field names except where noted.
-  // Members ordered by size: no padding (every byte is a field).
+  // vmstate "serial" v3 plus its subsections, with QEMU's field names except where noted; the
+  // description is devices/uart16550_vmstate.cpp. Members ordered by size: no padding.
   struct State {
     // QEMU's subsection "serial/fifo_timeout_timer": the timer's expiry in virtual ns;
     // kNotArmed (QEMU: -1) when not pending.
@@ -58,9 +59,11 @@ class Uart16550 : public core::MmioDevice {
     // from the source only while the guest has not written LCR or DLL/DLM since reset).
     u64 char_transmit_time = 1041660;  // ns; QEMU's reset value (NANOSECONDS_PER_SECOND / 9600) * 10
     Fifo recv_fifo;                     // subsection "serial/recv_fifo"
+    std::int32_t thr_ipending = 0;      // subsection "serial/thr_ipending" (int32 as in QEMU)
+    std::int32_t timeout_ipending = 0;  // subsection "serial/timeout_ipending" (int32 as in QEMU)
     u16 divider = 0x0c;
     u8 rbr = 0;
-    u8 thr = 0;  // subsection "serial/tsr" (thr, tsr; tsr_retry is always 0 here)
+    u8 thr = 0;  // subsection "serial/tsr" (thr, tsr; QEMU's tsr_retry is always 0 here)
     u8 tsr = 0;
     u8 ier = 0;
     u8 iir = 0x01;
@@ -69,10 +72,8 @@ class Uart16550 : public core::MmioDevice {
     u8 lsr = 0x60;  // THRE | TEMT
     u8 msr = 0xb0;  // DCD | DSR | CTS
     u8 scr = 0;
-    u8 fcr = 0;               // vmstate "fcr_vmstate"; recv_fifo_itl derives from it
-    u8 thr_ipending = 0;      // subsection "serial/thr_ipending" (int32 in QEMU)
-    u8 timeout_ipending = 0;  // subsection "serial/timeout_ipending" (int32 in QEMU)
-    u8 reserved = 0;          // always 0; keeps the struct free of padding
+    u8 fcr = 0;                      // vmstate "fcr_vmstate"; recv_fifo_itl derives from it
+    std::array<u8, 3> reserved{};    // always 0, not migrated; keeps the struct free of padding
   };
 
   // `sink` receives every transmitted byte. `clock` drives the character timeout (without a
@@ -110,6 +111,12 @@ class Uart16550 : public core::MmioDevice {
   void update_irq();
 
   const State& state() const { return state_; }
+  // Commits a loaded state (vm::load into a copy of state(), then this). Nothing here is derived
+  // beyond State itself, so this only replaces it: no IRQ line is driven (the PLIC's pending bits
+  // and the hart's mip are state of their own), no clock is read.
+  void restore_state(const State& s) { state_ = s; }
+  // QEMU's serial_update_parameters as a pure function: the character time in ns.
+  static u64 char_transmit_time_for(u16 divider, u8 lcr, u32 baudbase);
   // Receive-FIFO trigger level for the current FCR (QEMU's recv_fifo_itl).
   unsigned trigger_level() const;
   // Recomputes char_transmit_time from divider and LCR (QEMU's serial_update_parameters). The

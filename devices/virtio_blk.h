@@ -55,6 +55,8 @@ class VirtioBlk : public VirtioDevice {
 
   const State& state() const { return state_; }
   State& mutable_state() { return state_; }
+  // Commits a loaded state (vm::load into a copy of state(), then this); nothing is derived.
+  void restore_state(const State& s) { state_ = s; }
   BlockBackend& backend() { return *backend_; }
   // The guessed CHS geometry (QEMU's hd_geometry_guess), fixed at construction.
   struct Geometry {

@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <string>
 #include <type_traits>
 
@@ -73,25 +74,26 @@ class VirtioMmio : public core::MmioDevice, private VirtioTransport {
 
   // Everything that migrates: QEMU's VirtIOMMIOProxy (transport registers) and the common
   // VirtIODevice state (status, features, queues). Device-specific state is the device's own.
+  // The description is devices/virtio_mmio_vmstate.cpp.
   struct State {
-    VirtqState vq[virtio::kMaxQueues];
+    std::array<VirtqState, virtio::kMaxQueues> vq{};
     // Transport latches per queue: QueueNum and QueueDesc/Avail/Used as the driver wrote them.
-    u64 queue_desc[virtio::kMaxQueues] = {};
-    u64 queue_avail[virtio::kMaxQueues] = {};
-    u64 queue_used[virtio::kMaxQueues] = {};
+    std::array<u64, virtio::kMaxQueues> queue_desc{};
+    std::array<u64, virtio::kMaxQueues> queue_avail{};
+    std::array<u64, virtio::kMaxQueues> queue_used{};
     // QueueReady for every QueueSel value (QEMU keeps it for queues the device lacks, too).
-    u64 queue_ready[virtio::kQueueSelMax / 64] = {};
-    u64 guest_features = 0;       // negotiated: driver features & host features
-    u32 driver_features[2] = {};  // DriverFeatures as written, per DriverFeaturesSel
-    u32 device_features_sel = 0;  // 0 or 1
-    u32 driver_features_sel = 0;  // 0 or 1
+    std::array<u64, virtio::kQueueSelMax / 64> queue_ready{};
+    u64 guest_features = 0;                 // negotiated: driver features & host features
+    std::array<u32, 2> driver_features{};   // DriverFeatures as written, per DriverFeaturesSel
+    u32 device_features_sel = 0;            // 0 or 1
+    u32 driver_features_sel = 0;            // 0 or 1
     u32 config_generation = 0;
-    u16 queue_num[virtio::kMaxQueues] = {};
+    std::array<u16, virtio::kMaxQueues> queue_num{};
     u16 queue_sel = 0;
     u8 status = 0;
     u8 interrupt_status = 0;
     u8 broken = 0;  // a virtio_error happened; cleared by reset
-    u8 reserved[7] = {};  // always zero; keeps State free of padding
+    std::array<u8, 7> reserved{};  // always zero, not migrated; keeps State free of padding
   };
   static_assert(std::has_unique_object_representations_v<State>);
 
@@ -109,6 +111,10 @@ class VirtioMmio : public core::MmioDevice, private VirtioTransport {
 
   const State& state() const { return state_; }
   State& mutable_state() { return state_; }
+  // Commits a loaded state (vm::load into a copy of state(), then this). Ring addresses are
+  // guest-physical and Virtqueue is a view over State, so nothing host-side is cached: no pointer
+  // to rebuild, no line driven (the PLIC's pending bit and mip are state of their own).
+  void restore_state(const State& s) { state_ = s; }
   VirtioDevice* device() const { return device_; }
   // The last virtio_error message (QEMU's wording) and how many there were; not migrated.
   const std::string& last_error() const { return last_error_; }

@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -75,7 +76,7 @@ struct VirtqState {
   u16 signalled_used = 0;  // event-idx bookkeeping (QEMU's signalled_used / signalled_used_valid)
   u8 signalled_used_valid = 0;
   u8 notification = 1;     // the device wants notifications (QEMU's vq->notification)
-  u8 reserved[2] = {};     // always zero; keeps the struct free of padding
+  std::array<u8, 2> reserved{};  // always zero, not migrated; keeps the struct free of padding
 };
 static_assert(std::has_unique_object_representations_v<VirtqState>);
 

@@ -46,6 +46,8 @@ class VirtioRng : public VirtioDevice {
 
   const State& state() const { return state_; }
   State& mutable_state() { return state_; }
+  // Commits a loaded state (vm::load into a copy of state(), then this); nothing is derived.
+  void restore_state(const State& s) { state_ = s; }
 
   // Stream bytes [position, position+len) for the given seed (what the guest receives).
   static void generate(u64 seed, u64 position, u8* out, u64 len);

@@ -103,7 +103,7 @@ using Subsection = Section<S>;
 namespace detail {
 
 template <class S>
-Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc);
+Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int version_id = 0);
 template <class S>
 Status load_body(const Section<S>& d, S& s, Reader& r, int version_id);
 template <class S>
@@ -452,6 +452,65 @@ constexpr auto structure(std::string_view name) {
   return f;
 }
 
+// A fixed array of nested structs (QEMU's VMSTATE_STRUCT_ARRAY): std::array<T, N>, each element
+// described by D = &kThatDescription (a Section<T> without subsections, so that the vmdesc lists
+// the array once with "array_len", as QEMU's compressed entries do).
+template <auto M, auto D>
+constexpr auto struct_array(std::string_view name) {
+  using S = detail::class_of<M>;
+  using A = detail::value_of<M>;
+  static_assert(detail::array_traits<A>::value, "struct_array needs a std::array member");
+  using T = typename detail::array_traits<A>::elem;
+  constexpr std::size_t N = detail::array_traits<A>::size;
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(*D)>, Section<T>>,
+                "the nested description must describe the element type");
+  Field<S> f{};
+  f.name = name;
+  f.kind = Kind::Struct;
+  f.shape = Shape::Array;
+  f.capacity = static_cast<std::uint32_t>(N);
+  f.host_size = sizeof(T);
+  f.save = [](const S& s, Writer& w, Json* desc) -> Status {
+    if (!D->subsections.empty()) return Error{"struct_array element description has subsections"};
+    for (std::size_t i = 0; i < N; ++i) {
+      Status st = detail::save_body(*D, (s.*M)[i], w, i == 0 ? desc : nullptr);
+      if (!st) return Error{fmt::format("[{}]: {}", i, st.error().message)};
+    }
+    return Ok{};
+  };
+  f.load = [](S& s, Reader& r) -> Status {
+    for (std::size_t i = 0; i < N; ++i) {
+      Status st = detail::load_body(*D, (s.*M)[i], r, D->version);
+      if (!st) return Error{fmt::format("[{}]: {}", i, st.error().message)};
+    }
+    return Ok{};
+  };
+  f.schema = [](Json& j) { j = detail::schema_of(*D); };
+  return f;
+}
+
+// A wire field with no member behind it: lockstep only ever has `Value` there (e.g. QEMU's
+// serial tsr_retry, always 0 because transmission is instantaneous). Saves Value; a load of any
+// other value is refused, naming the field, rather than silently dropping state lockstep cannot model.
+template <class S, class W, W Value>
+constexpr Field<S> fixed_value(std::string_view name) {
+  Field<S> f{};
+  f.name = name;
+  f.kind = detail::kind_of<W>();
+  f.host_size = sizeof(W);
+  f.save = [](const S&, Writer& w, Json*) -> Status {
+    detail::put<W>(w, Value);
+    return Ok{};
+  };
+  f.load = [](S&, Reader& r) -> Status {
+    W v{};
+    if (!detail::get<W>(r, v)) return detail::truncated(r, sizeof(W));
+    if (v != Value) return Error{fmt::format("incoming {:#x}, lockstep supports only {:#x}", v, Value)};
+    return Ok{};
+  };
+  return f;
+}
+
 // ---------------------------------------------------------------------------------------------
 namespace detail {
 
@@ -462,18 +521,21 @@ std::uint32_t wire_elems(const Field<S>& f, const S& s) {
 }
 
 template <class S>
-Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc) {
+Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int version_id) {
+  // version_id 0: the description's own version (nested structs and subsections always use theirs).
+  const int v = version_id ? version_id : d.version;
   if (d.pre_save) {
     Status st = d.pre_save(s);
     if (!st) return Error{fmt::format("{}: pre_save: {}", d.name, st.error().message)};
   }
   if (desc) {
     (*desc)["vmsd_name"] = d.name;
-    (*desc)["version"] = d.version;
+    (*desc)["version"] = v;
     (*desc)["fields"] = Json::array();
   }
   for (const Field<S>& f : d.fields) {
-    if (f.exists && !f.exists(s, d.version)) continue;
+    const bool present = f.exists ? f.exists(s, v) : f.version <= v;
+    if (!present) continue;
     const std::size_t start = w.size();
     Json nested;
     Status st = f.save(s, w, desc && f.kind == Kind::Struct ? &nested : nullptr);
@@ -599,17 +661,28 @@ Json schema_of(const Section<S>& d) {
 // ---------------------------------------------------------------------------------------------
 // The walker's entry points.
 
+// How to save. version: write the section as this older version_id (0 = the description's own),
+// e.g. "serial" v2 for an old machine type: fields whose .since / exists_if say they are absent at
+// that version are left out and the vmdesc says that version; the stream layer writes the same
+// number into the section header. Below min_version or above version is refused.
+struct SaveOptions {
+  int version = 0;
+};
+
 // Appends the section body (fields, then needed subsections) to w. With vmdesc, also fills the
 // vmsd part of the vmdesc entry ({"vmsd_name","version","fields"[,"subsections"]}) in the same walk.
 template <class S>
-Status save(const Section<S>& d, const S& s, Writer& w, Json* vmdesc = nullptr) {
-  return detail::save_body(d, s, w, vmdesc);
+Status save(const Section<S>& d, const S& s, Writer& w, Json* vmdesc = nullptr, SaveOptions opt = {}) {
+  if (opt.version != 0 && (opt.version > d.version || opt.version < d.min_version))
+    return Error{fmt::format("{}: cannot save as version_id {}: the description has versions {}..{}", d.name,
+                             opt.version, d.min_version, d.version)};
+  return detail::save_body(d, s, w, vmdesc, opt.version);
 }
 
 template <class S>
-Result<std::vector<std::uint8_t>> save_bytes(const Section<S>& d, const S& s) {
+Result<std::vector<std::uint8_t>> save_bytes(const Section<S>& d, const S& s, SaveOptions opt = {}) {
   Writer w;
-  Status st = save(d, s, w);
+  Status st = save(d, s, w, nullptr, opt);
   if (!st) return st.error();
   return w.take();
 }
@@ -640,13 +713,14 @@ Status load_bytes(const Section<S>& d, S& s, std::span<const std::uint8_t> body,
 
 // One "devices" entry of the vmdesc JSON that trails a stream.
 template <class S>
-Result<Json> vmdesc_entry(const Section<S>& d, const S& s, std::string_view idstr, std::uint32_t instance_id) {
+Result<Json> vmdesc_entry(const Section<S>& d, const S& s, std::string_view idstr, std::uint32_t instance_id,
+                          SaveOptions opt = {}) {
   Json e;
   e["name"] = idstr;
   e["instance_id"] = instance_id;
   Json body;
   Writer scratch;
-  Status st = save(d, s, scratch, &body);
+  Status st = save(d, s, scratch, &body, opt);
   if (!st) return st.error();
   for (auto& [k, v] : body.items()) e[k] = v;
   return e;

@@ -1,0 +1,12 @@
+#pragma once
+// vmstate "riscv_sifive_plic" (QEMU 7.2's hw/intc/sifive_plic.c vmstate_sifive_plic) for Plic.
+#include "devices/plic.h"
+#include "snapshot/vmstate.h"
+
+namespace lockstep::devices {
+
+// Section "riscv_sifive_plic" v1: wire-compatible with QEMU 7.2 for the same hart count, plus the
+// compat-gated subsection "riscv_sifive_plic/source96".
+const snapshot::vm::Section<Plic::State>& plic_vmstate();
+
+}  // namespace lockstep::devices
