@@ -1,4 +1,5 @@
-// Section "serial" v3, field for field QEMU 7.2's vmstate_serial: divider (since 2), rbr, ier, iir,
+// Section "serial" v4: v3 is field for field QEMU 7.2's vmstate_serial; v4 (lockstep) adds
+// char_transmit_time. v3: divider (since 2), rbr, ier, iir,
 // lcr, mcr, lsr, msr, scr, fcr_vmstate (since 3), then the subsections QEMU has for the state
 // lockstep keeps. needed() is "differs from what `absent` restores", so a lockstep round trip
 // is exact; where QEMU's predicate is narrower (it drops state it considers unobservable) the
@@ -114,8 +115,9 @@ constexpr vm::Subsection<U> kTimeoutIpending{
 };
 
 // lockstep only: QEMU recomputes the character time on load, which changes the FIFO-timeout
-// deadlines of a guest that has not programmed the line since reset. Sent only then, so a
-// programmed UART's stream stays loadable by QEMU 7.2.
+// deadlines of a guest that has not programmed the line since reset. In v3 streams (QEMU's layout,
+// machine virt-1.0) it travels in this subsection, sent only then, so a programmed UART's stream
+// stays loadable by QEMU 7.2; v4 (virt-1.1 on) carries it as a field and never sends the subsection.
 constexpr vm::Field<U> kCharTimeFields[] = {vm::u64<&U::char_transmit_time>("char_transmit_time")};
 constexpr vm::Subsection<U> kCharTime{
     .name = "serial/lockstep-char_transmit_time",
@@ -124,6 +126,7 @@ constexpr vm::Subsection<U> kCharTime{
     .needed = [](const U& s) { return s.char_transmit_time != derived_char_time(s); },
     .absent = [](U& s) { s.char_transmit_time = derived_char_time(s); },
     .fields = kCharTimeFields,
+    .until_version = 3,
 };
 
 constexpr vm::Field<U> kFields[] = {
@@ -137,6 +140,8 @@ constexpr vm::Field<U> kFields[] = {
     vm::u8<&U::msr>("msr"),
     vm::u8<&U::scr>("scr"),
     vm::u8<&U::fcr>("fcr_vmstate").since(3),
+    // v4 (lockstep, machine virt-1.1 on): the character time as a field, see kCharTime.
+    vm::u64<&U::char_transmit_time>("char_transmit_time").since(4),
 };
 constexpr const vm::Subsection<U>* kSubsections[] = {&kThrIpending, &kTsr,           &kRecvFifo,
                                                      &kTimer,       &kTimeoutIpending, &kCharTime};
@@ -166,7 +171,7 @@ Status post_load(U& s, int version_id) {
 
 constexpr vm::Section<U> kSerial{
     .name = "serial",
-    .version = 3,
+    .version = 4,
     .min_version = 2,
     .fields = kFields,
     .subsections = kSubsections,

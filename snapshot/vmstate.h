@@ -92,6 +92,9 @@ struct Section {
   void (*absent)(S&) = nullptr;
   std::span<const Field<S>> fields{};
   std::span<const Section<S>* const> subsections{};
+  // Subsection folded into the parent's body by a later parent version: written only when the
+  // parent is written at a version <= this, and `absent` does not apply to newer streams (0 = always).
+  int until_version = 0;
   Status (*pre_save)(const S&) = nullptr;              // may refuse to save (non-migratable state)
   Status (*post_load)(S&, int version_id) = nullptr;   // recompute derived state, check invariants
 };
@@ -553,6 +556,7 @@ Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int ver
   }
   Json subs = Json::array();
   for (const Section<S>* sub : d.subsections) {
+    if (sub->until_version && v > sub->until_version) continue;
     if (sub->needed && !sub->needed(s)) continue;
     w.put_u8(kSubsectionByte);
     w.put_counted(sub->name);
@@ -618,7 +622,8 @@ Status load_body(const Section<S>& d, S& s, Reader& r, int version_id) {
   }
   for (std::size_t i = 0; i < d.subsections.size(); ++i) {
     const bool arrived = i < 64 && (seen >> i & 1);
-    if (!arrived && d.subsections[i]->absent) d.subsections[i]->absent(s);
+    const bool folded = d.subsections[i]->until_version && version_id > d.subsections[i]->until_version;
+    if (!arrived && !folded && d.subsections[i]->absent) d.subsections[i]->absent(s);
   }
   if (d.post_load) {
     Status st = d.post_load(s, version_id);

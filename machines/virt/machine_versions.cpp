@@ -6,9 +6,10 @@ namespace lockstep::machines::virt {
 namespace {
 
 // History (docs/machine-versions.md):
-//  virt-1.0  the first release: "serial" v3 (QEMU 7.2's layout), main RAM "riscv_virt_board.ram".
-//  virt-1.1  "serial" v4 adds char_transmit_time (v3 loaders recompute it from divider and LCR,
-//            which is wrong until the guest first programs the line: a real loss, fixed by a field).
+//  virt-1.0  the first release: "serial" v3 (QEMU 7.2's layout; the character time, which QEMU
+//            recomputes on load, rides in subsection serial/lockstep-char_transmit_time when the
+//            recomputation would be wrong), main RAM "riscv_virt_board.ram".
+//  virt-1.1  "serial" v4 carries char_transmit_time as a field and drops that subsection.
 //  virt-2.0  the PLIC sends the quirk register of source 96 (subsection riscv_sifive_plic/source96),
 //            and main RAM moved to a memory backend named "virt.ram" (the old id is kept by the old
 //            versions, exactly as QEMU keeps "pc.ram"/"ppc_spapr.ram" on old machine types).

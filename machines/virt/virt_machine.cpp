@@ -8,6 +8,13 @@
 #include "core/csr.h"
 #include "machines/virt/device_tree.h"
 #include "machines/virt/memory_map.h"
+#include "devices/aclint_mtimer_vmstate.h"
+#include "devices/goldfish_rtc_vmstate.h"
+#include "devices/plic_vmstate.h"
+#include "devices/uart16550_vmstate.h"
+#include "devices/virtio_blk_vmstate.h"
+#include "devices/virtio_mmio_vmstate.h"
+#include "devices/virtio_rng_vmstate.h"
 #include "snapshot/descriptions/hart_vmstate.h"
 
 namespace lockstep::machines::virt {
@@ -105,6 +112,7 @@ Status VirtMachine::build() {
   mtimer_ = std::make_unique<devices::AclintMtimer>(harts, clock_, kClintFrequency);
   rtc_ = std::make_unique<devices::GoldfishRtc>(clock_, config_.rtc_base_ns, devices::IrqLine{plic_.get(), kRtcIrq});
   test_ = std::make_unique<devices::SifiveTest>(power_);
+  plic_->set_migrate_source96(version_.plic_migrate_source96);
 
   const MapRow& clint = map_row(Region::Clint);
   bus_.add_mmio("clint.mswi", clint.base, kClintMtimerOffset, mswi_.get());
@@ -414,6 +422,27 @@ void VirtMachine::register_sections() {
     sections_.push_back(std::make_unique<DescribedSection<core::Hart>>(
         "cpu", k, "riscv-cpu", snapshot::kHartVmstate, [h]() -> const core::Hart& { return *h; },
         [h](const core::Hart& s) { *h = s; }));
+  }
+  // A device whose state lives in a State struct with restore_state().
+  auto add = [this](std::string idstr, std::uint32_t instance, std::string type, auto& desc, auto* dev,
+                    int wire_version = 0) {
+    using S = std::remove_cvref_t<decltype(dev->state())>;
+    sections_.push_back(std::make_unique<DescribedSection<S>>(
+        std::move(idstr), instance, std::move(type), desc, [dev]() -> const S& { return dev->state(); },
+        [dev](const S& s) { dev->restore_state(s); }, wire_version));
+  };
+  add("riscv_mtimer", 0, "riscv.aclint.mtimer", devices::aclint_mtimer_vmstate(), mtimer_.get());
+  add("riscv_sifive_plic", 0, "riscv.sifive.plic", devices::plic_vmstate(), plic_.get());
+  add("serial", 0, "serial-mm", devices::uart16550_vmstate(), uart_.get(), version_.serial_version);
+  add("goldfish_rtc", 0, "goldfish_rtc", devices::goldfish_rtc_vmstate(), rtc_.get());
+  for (unsigned slot = 0; slot < virtio_slots_.size(); ++slot)
+    add("virtio-mmio", slot, "virtio-mmio", devices::virtio_mmio_vmstate(), virtio_slots_[slot].get());
+  std::uint32_t blk = 0, rng = 0;
+  for (const auto& dev : virtio_devices_) {
+    if (auto* b = dynamic_cast<devices::VirtioBlk*>(dev.get()))
+      add("virtio-blk", blk++, "virtio-blk-device", devices::virtio_blk_vmstate(), b);
+    else if (auto* r = dynamic_cast<devices::VirtioRng*>(dev.get()))
+      add("virtio-rng", rng++, "virtio-rng-device", devices::virtio_rng_vmstate(), r);
   }
   board_snapshot_ = board_state();
   sections_.push_back(std::make_unique<DescribedSection<BoardState>>(
