@@ -1,3 +1,4 @@
+#include <csignal>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -24,6 +25,8 @@ void usage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A destination that goes away mid-migration is a write error to report, not a fatal signal.
+  std::signal(SIGPIPE, SIG_IGN);
   if (argc < 2) {
     usage(stderr);
     return 1;

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <set>
@@ -11,6 +12,9 @@
 #include <fmt/format.h>
 
 #include "machines/virt/virt_machine.h"
+#include "machines/virt/virt_snapshot.h"
+#include "snapshot/stream/zstd_source.h"
+#include "tools/migration_channel.h"
 #include "tools/commands.h"
 #include "tools/qemu_style_args.h"
 #include "tools/option_values.h"
@@ -58,6 +62,27 @@ bool write_file_atomically(const std::string& path, const std::string& text, std
   return true;
 }
 
+void announce_listening(const std::string& where) {
+  fmt::print(stderr, "lockstep: waiting for an incoming migration on {}\n", where);
+}
+
+Status load_incoming(machines::virt::VirtMachine& vm, const MigrationEndpoint& from) {
+  if (from.kind == MigrationEndpoint::File) return machines::virt::load_snapshot_file(vm, from.path);
+  LS_TRY_ASSIGN(IncomingChannel channel, IncomingChannel::open(from, announce_listening));
+  snapshot::stream::ByteSource raw(channel.fd());
+  LS_TRY_ASSIGN(auto head, raw.peek_n(4));
+  if (snapshot::stream::is_zstd_magic(head))
+    return Error{fmt::format("{}: the incoming stream is zstd-compressed; send plain streams over sockets", from.text)};
+  return machines::virt::load_snapshot(vm, raw);
+}
+
+Status migrate_out(const machines::virt::VirtMachine& vm, const MigrationEndpoint& to) {
+  LS_TRY_ASSIGN(int fd, connect_endpoint(to));
+  snapshot::stream::ByteSink sink(fd, /*owns_fd=*/true);
+  LS_TRY(machines::virt::save_snapshot(vm, sink));
+  return sink.finish();
+}
+
 }  // namespace
 
 int run_main(int argc, char** argv) {
@@ -83,8 +108,12 @@ int run_main(int argc, char** argv) {
   std::vector<std::string> drives;
   std::string dumpdtb_path;
   std::vector<std::string> device_options;
+  std::vector<std::string> save_at_texts;
+  std::string incoming_text, migrate_at_text, dump_vmstate_path;
 
-  app.add_option("-M,--machine", machine, "machine type: virt (the newest version)")->capture_default_str();
+  app.add_option("-M,--machine", machine, "machine type: virt (the newest version), virt-1.0, virt-1.1, virt-2.0; "
+                                          "-M help lists them")
+      ->capture_default_str();
   app.add_option("-m,--memory", memory, "guest RAM size, QEMU spelling: 256M, 1G, 512 (MiB)")->capture_default_str();
   app.add_option("--smp", smp, "number of harts, 1 to 8 (QEMU: -smp N or -smp cpus=N)")->capture_default_str();
   app.add_option("--bios", config.bios,
@@ -115,6 +144,17 @@ int run_main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--trace", trace, "trace every instruction to stderr: icount, privilege, pc, bits, disassembly");
   app.add_flag("--htif", config.htif, "require HTIF (tohost/fromhost) even if the ELF has no tohost symbol");
+  app.add_option("--save-at", save_at_texts,
+                 "ICOUNT=FILE: when the instruction count reaches ICOUNT, write a snapshot to FILE (atomically; "
+                 "FILE.zst is zstd-compressed) and go on; repeatable");
+  app.add_option("--incoming", incoming_text,
+                 "FILE|unix:PATH|tcp:HOST:PORT: load a snapshot (waiting for one connection on a socket), then "
+                 "continue; give the same other options as the source");
+  app.add_option("--migrate-at", migrate_at_text,
+                 "ICOUNT=unix:PATH|tcp:HOST:PORT: at ICOUNT, stop and send the machine to a destination waiting "
+                 "with --incoming, then exit");
+  app.add_option("--dump-vmstate", dump_vmstate_path,
+                 "write the machine's vmstate schema (QEMU's -dump-vmstate JSON layout) to FILE and exit");
   app.add_option("--signature", signature_path,
                  "at exit, write [begin_signature, end_signature) as riscv-arch-test expects it");
 
@@ -131,12 +171,41 @@ int run_main(int argc, char** argv) {
   }
 
   if (machine == "help" || machine == "?") {
-    fmt::print("Supported machines:\nvirt                 RISC-V VirtIO board (QEMU's riscv virt memory map)\n");
+    fmt::print("{}", machines::virt::machine_version_help());
     return 0;
   }
-  if (machine != "virt") {
+  if (!machines::virt::find_machine_version(machine)) {
     fmt::print(stderr, "lockstep run: unsupported machine type '{}' (use -M help for a list)\n", machine);
     return kExitError;
+  }
+  config.machine = machine;
+  std::vector<CutPoint> cuts;  // --save-at and --migrate-at, in icount order
+  for (const std::string& t : save_at_texts) {
+    auto c = parse_cut_point(t, "--save-at", /*allow_file=*/true);
+    if (!c || c->target.kind != MigrationEndpoint::File) {
+      fmt::print(stderr, "lockstep run: {}\n",
+                 c ? fmt::format("--save-at '{}': expected ICOUNT=FILE", t) : c.error().message);
+      return kExitError;
+    }
+    cuts.push_back(c.value());
+  }
+  std::optional<CutPoint> migrate_at;
+  if (!migrate_at_text.empty()) {
+    auto c = parse_cut_point(migrate_at_text, "--migrate-at", /*allow_file=*/false);
+    if (!c) {
+      fmt::print(stderr, "lockstep run: {}\n", c.error().message);
+      return kExitError;
+    }
+    migrate_at = c.value();
+  }
+  std::optional<MigrationEndpoint> incoming;
+  if (!incoming_text.empty()) {
+    auto e = parse_endpoint(incoming_text, /*allow_file=*/true);
+    if (!e) {
+      fmt::print(stderr, "lockstep run: --incoming: {}\n", e.error().message);
+      return kExitError;
+    }
+    incoming = e.value();
   }
   auto ram = parse_memory_size(memory);
   if (!ram) {
@@ -162,7 +231,7 @@ int run_main(int argc, char** argv) {
     fmt::print(stderr, "lockstep run: --jit=on: the JIT is not built yet; use --jit=off or --jit=auto (interpreter)\n");
     return kExitError;
   }
-  if (config.kernel.empty() && config.bios == "none") {
+  if (config.kernel.empty() && config.bios == "none" && dump_vmstate_path.empty()) {
     fmt::print(stderr, "lockstep run: nothing to run: give -kernel, or -bios with a firmware\n");
     return kExitError;
   }
@@ -190,16 +259,24 @@ int run_main(int argc, char** argv) {
       fmt::print(stderr, "lockstep run: --send-on: {}\n", (!pattern ? pattern.error() : text.error()).message);
       return kExitError;
     }
-    if (pattern->empty()) {
-      fmt::print(stderr, "lockstep run: --send-on: the pattern must not be empty\n");
+    if (pattern->empty() || pattern->size() > machines::ConsoleScript::kMaxPattern) {
+      fmt::print(stderr, "lockstep run: --send-on: the pattern must be 1 to {} bytes\n",
+                 machines::ConsoleScript::kMaxPattern);
+      return kExitError;
+    }
+    if (text->size() > machines::ConsoleScript::kMaxPendingInput) {
+      fmt::print(stderr, "lockstep run: --send-on: the text must be at most {} bytes\n",
+                 machines::ConsoleScript::kMaxPendingInput);
       return kExitError;
     }
     script.add_send(pattern.value(), text.value());
   }
   if (!stop_on.empty()) {
     auto pattern = machines::decode_escapes(stop_on);
-    if (!pattern) {
-      fmt::print(stderr, "lockstep run: --stop-on: {}\n", pattern.error().message);
+    if (!pattern || pattern->empty() || pattern->size() > machines::ConsoleScript::kMaxPattern) {
+      fmt::print(stderr, "lockstep run: --stop-on: {}\n",
+                 pattern ? fmt::format("the pattern must be 1 to {} bytes", machines::ConsoleScript::kMaxPattern)
+                         : pattern.error().message);
       return kExitError;
     }
     script.set_stop(pattern.value());
@@ -220,8 +297,50 @@ int run_main(int argc, char** argv) {
     }
     return 0;
   }
+  if (!dump_vmstate_path.empty()) {
+    std::string error;
+    if (!write_file_atomically(dump_vmstate_path, machines::virt::dump_vmstate(vm).dump(4) + "\n", error)) {
+      fmt::print(stderr, "lockstep run: {}\n", error);
+      return kExitError;
+    }
+    return 0;
+  }
+  if (incoming) {
+    if (Status s = load_incoming(vm, *incoming); !s) {
+      fmt::print(stderr, "lockstep run: {}\n", s.error().message);
+      return kExitError;
+    }
+  }
   core::TraceSink sink{trace ? stderr : nullptr};
-  const auto outcome = vm.run(max_insns, trace ? &sink : nullptr);
+  if (migrate_at) cuts.push_back(*migrate_at);
+  std::stable_sort(cuts.begin(), cuts.end(), [](const CutPoint& a, const CutPoint& b) { return a.icount < b.icount; });
+  machines::virt::RunOutcome outcome;
+  std::size_t next_cut = 0;
+  // Cut points at or before a loaded snapshot's icount already happened on the source.
+  while (next_cut < cuts.size() && cuts[next_cut].icount < vm.icount()) ++next_cut;
+  for (;;) {
+    std::optional<uint64_t> limit = max_insns;
+    if (next_cut < cuts.size() && (!limit || cuts[next_cut].icount < *limit)) limit = cuts[next_cut].icount;
+    outcome = vm.run(limit, trace ? &sink : nullptr);
+    if (outcome.kind != machines::virt::RunOutcome::InsnLimit || next_cut == cuts.size() ||
+        vm.icount() != cuts[next_cut].icount)
+      break;
+    const CutPoint& cut = cuts[next_cut++];
+    if (cut.target.kind != MigrationEndpoint::File) {
+      if (Status s = migrate_out(vm, cut.target); !s) {
+        fmt::print(stderr, "lockstep run: migration at icount {} failed: {}\n", cut.icount, s.error().message);
+        return kExitError;
+      }
+      fmt::print(stderr, "lockstep: migrated at icount {} to {}\n", vm.icount(), cut.target.text);
+      if (digest) fmt::print(stderr, "digest {} {:016x}\n", vm.icount(), vm.digest());
+      return 0;
+    }
+    auto saved = machines::virt::save_snapshot_file(vm, cut.target.path);
+    if (!saved) {
+      fmt::print(stderr, "lockstep run: --save-at {}: {}\n", cut.icount, saved.error().message);
+      return kExitError;
+    }
+  }
 
   int code = outcome.exit_code;
   if (outcome.kind == machines::virt::RunOutcome::InsnLimit) {

@@ -41,6 +41,9 @@ class MachineSection {
   virtual Json dump_vmstate_entry() const = 0;
   // The fields this destination would read for the given version (for error messages).
   virtual std::string expected_fields(int version_id) const = 0;
+  // The vmdesc part ({"vmsd_name","version","fields"[,"subsections"]}) this side would write at
+  // version_id for its current state: compared with the source's to name the first difference.
+  virtual Json vmdesc_at(int version_id) const = 0;
 
  private:
   std::string idstr_;
@@ -80,6 +83,13 @@ class DescribedSection final : public MachineSection {
   void discard() override { staged_.reset(); }
   bool staged() const override { return staged_.has_value(); }
   Json dump_vmstate_entry() const override { return snapshot::vm::dump_vmstate_entry(desc_, type_name()); }
+  Json vmdesc_at(int version_id) const override {
+    snapshot::Writer scratch;
+    Json desc;
+    if (!snapshot::vm::save(desc_, get_(), scratch, &desc, snapshot::vm::SaveOptions{.version = version_id}))
+      return Json();
+    return desc;
+  }
   std::string expected_fields(int version_id) const override {
     return snapshot::vm::field_list(desc_, get_(), version_id);
   }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -172,6 +173,61 @@ std::string source_wrote(const Json* vmdesc, const std::string& idstr, std::uint
   return "nothing: the source's VM description has no such section";
 }
 
+const Json* source_entry(const Json* vmdesc, const std::string& idstr, std::uint32_t instance) {
+  if (!vmdesc || !vmdesc->contains("devices") || !(*vmdesc)["devices"].is_array()) return nullptr;
+  for (const auto& d : (*vmdesc)["devices"])
+    if (d.is_object() && d.value("name", "") == idstr && d.value("instance_id", ~0u) == instance) return &d;
+  return nullptr;
+}
+
+std::string field_shape(const Json& f) {
+  std::string out = f.value("type", std::string("?"));
+  if (f.contains("array_len")) out += fmt::format("[{}]", f["array_len"].dump());
+  if (f.contains("size")) out += fmt::format(" ({} bytes{})", f["size"].dump(), f.contains("array_len") ? " each" : "");
+  return out;
+}
+
+// The first difference between what the source's vmdesc says it wrote and what this side writes
+// at the same version: the field-level reason behind a footer or field error.
+std::string first_layout_difference(const Json& src, const Json& dst, const std::string& path) {
+  const Json empty = Json::array();
+  const Json& sf = src.contains("fields") && src["fields"].is_array() ? src["fields"] : empty;
+  const Json& df = dst.contains("fields") && dst["fields"].is_array() ? dst["fields"] : empty;
+  for (std::size_t i = 0; i < std::max(sf.size(), df.size()); ++i) {
+    if (i >= df.size() || !df[i].is_object())
+      return fmt::format("the source sends field '{}{}' {} which this destination does not read", path,
+                         sf[i].value("name", "?"), field_shape(sf[i]));
+    if (i >= sf.size() || !sf[i].is_object())
+      return fmt::format("this destination reads field '{}{}' {} which the source did not send", path,
+                         df[i].value("name", "?"), field_shape(df[i]));
+    const std::string sn = sf[i].value("name", "?"), dn = df[i].value("name", "?");
+    if (sn != dn)
+      return fmt::format("field {} is '{}{}' in the source and '{}{}' here (a field missing, added or renamed)", i,
+                         path, sn, path, dn);
+    if (sf[i].value("array_len", 1) != df[i].value("array_len", 1))
+      return fmt::format("field '{}{}' has {} elements in the source and {} here: the configuration differs "
+                         "(-smp, a device property)",
+                         path, sn, sf[i].value("array_len", 1), df[i].value("array_len", 1));
+    if (sf[i].value("size", 0) != df[i].value("size", 0) || sf[i].value("type", "") != df[i].value("type", ""))
+      return fmt::format("field '{}{}' is {} in the source and {} here", path, sn, field_shape(sf[i]),
+                         field_shape(df[i]));
+    if (sf[i].contains("struct") && df[i].contains("struct")) {
+      std::string inner = first_layout_difference(sf[i]["struct"], df[i]["struct"], path + sn + ".");
+      if (!inner.empty()) return inner;
+    }
+  }
+  std::vector<std::string> dst_subs;
+  if (dst.contains("subsections") && dst["subsections"].is_array())
+    for (const auto& d : dst["subsections"]) dst_subs.push_back(d.value("vmsd_name", ""));
+  if (src.contains("subsections") && src["subsections"].is_array())
+    for (const auto& s : src["subsections"]) {
+      const std::string name = s.value("vmsd_name", "");
+      if (std::find(dst_subs.begin(), dst_subs.end(), name) == dst_subs.end())
+        return fmt::format("the source sent subsection '{}', which this side would not send for the same state", name);
+    }
+  return {};
+}
+
 std::string destination_sections(const VirtMachine& m) {
   std::string out;
   for (const auto& s : m.sections()) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", s->idstr(), s->instance());
@@ -269,16 +325,28 @@ class Loader {
                                "wrote: {}\n  this destination reads: {} v{}: {}\n  likely cause: {}",
                                s.instance_id, s.idstr, loaded.error().message,
                                source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id), s.idstr, vid,
-                               sec->expected_fields(vid), field_error_cause(loaded.error().message))};
+                               sec->expected_fields(vid),
+                               cause_for(*sec, s, vid, field_error_cause(loaded.error().message)))};
     LS_TRY(in_.skip(rd.pos()));
     Status footer = r_.end_section();
     if (!footer)
-      return Error{fmt::format("{}\n  the source wrote: {}\n  this destination read {} bytes as {} v{}: {}\n  likely "
-                               "cause: the source's '{}' has fields or subsections this destination does not know "
-                               "(a layout change without a version bump)",
-                               footer.error().message, source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id),
-                               rd.pos(), s.idstr, vid, sec->expected_fields(vid), s.idstr)};
+      return Error{fmt::format(
+          "{}\n  the source wrote: {}\n  this destination read {} bytes as {} v{}: {}\n  likely cause: {}",
+          footer.error().message, source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id), rd.pos(), s.idstr, vid,
+          sec->expected_fields(vid),
+          cause_for(*sec, s, vid,
+                    fmt::format("the source's '{}' has fields or subsections this destination does not know (a layout "
+                                "change without a version bump)",
+                                s.idstr)))};
     return Ok{};
+  }
+
+  // Layout comparison when the source's vmdesc is known, else the message-based guess.
+  std::string cause_for(const MachineSection& sec, const st::SectionHeader& s, int vid, const std::string& fallback) {
+    const Json* src = source_entry(opts_.source_vmdesc, s.idstr, s.instance_id);
+    if (!src) return fallback;
+    std::string diff = first_layout_difference(*src, sec.vmdesc_at(vid), "");
+    return diff.empty() ? fallback : diff;
   }
 
   static std::string field_error_cause(const std::string& msg) {
