@@ -42,7 +42,7 @@ constexpr std::string_view type_name(Kind k, bool equal) {
     case Kind::U8: return equal ? "uint8 equal" : "uint8";
     case Kind::U16: return equal ? "uint16 equal" : "uint16";
     case Kind::U32: return equal ? "uint32 equal" : "uint32";
-    case Kind::U64: return equal ? "uint64 equal" : "uint64";
+    case Kind::U64: return equal ? "int64 equal" : "uint64";  // sic: QEMU names vmstate_info_uint64_equal so
     case Kind::Buffer: return "buffer";
     case Kind::Struct: return "struct";
   }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "snapshot/vmstate.h"
 #include "snapshot/vmstate_fields.h"
@@ -44,6 +45,8 @@ class MachineSection {
   // The vmdesc part ({"vmsd_name","version","fields"[,"subsections"]}) this side would write at
   // version_id for its current state: compared with the source's to name the first difference.
   virtual Json vmdesc_at(int version_id) const = 0;
+  // The names of the subsections this destination knows (at the top level).
+  virtual std::vector<std::string> subsection_names() const = 0;
 
  private:
   std::string idstr_;
@@ -89,6 +92,11 @@ class DescribedSection final : public MachineSection {
     if (!snapshot::vm::save(desc_, get_(), scratch, &desc, snapshot::vm::SaveOptions{.version = version_id}))
       return Json();
     return desc;
+  }
+  std::vector<std::string> subsection_names() const override {
+    std::vector<std::string> out;
+    for (const auto* sub : desc_.subsections) out.emplace_back(sub->name);
+    return out;
   }
   std::string expected_fields(int version_id) const override {
     return snapshot::vm::field_list(desc_, get_(), version_id);

@@ -117,7 +117,7 @@ Result<SaveStats> save_snapshot(const VirtMachine& m, st::ByteSink& out) {
   Json vmdesc;
   vmdesc["page_size"] = kPageSize;
   vmdesc["devices"] = std::move(devices);
-  LS_TRY(w.vmdesc(vmdesc));
+  LS_TRY(w.vmdesc(vmdesc, /*pad_for_analyzers=*/true));
   LS_TRY(out.flush());
   stats.stream_bytes = out.offset();
   return stats;
@@ -189,7 +189,8 @@ std::string field_shape(const Json& f) {
 
 // The first difference between what the source's vmdesc says it wrote and what this side writes
 // at the same version: the field-level reason behind a footer or field error.
-std::string first_layout_difference(const Json& src, const Json& dst, const std::string& path) {
+std::string first_layout_difference(const Json& src, const Json& dst, const std::string& path,
+                                    const std::vector<std::string>& known_subsections) {
   const Json empty = Json::array();
   const Json& sf = src.contains("fields") && src["fields"].is_array() ? src["fields"] : empty;
   const Json& df = dst.contains("fields") && dst["fields"].is_array() ? dst["fields"] : empty;
@@ -212,18 +213,19 @@ std::string first_layout_difference(const Json& src, const Json& dst, const std:
       return fmt::format("field '{}{}' is {} in the source and {} here", path, sn, field_shape(sf[i]),
                          field_shape(df[i]));
     if (sf[i].contains("struct") && df[i].contains("struct")) {
-      std::string inner = first_layout_difference(sf[i]["struct"], df[i]["struct"], path + sn + ".");
+      std::string inner = first_layout_difference(sf[i]["struct"], df[i]["struct"], path + sn + ".", {});
       if (!inner.empty()) return inner;
     }
   }
-  std::vector<std::string> dst_subs;
-  if (dst.contains("subsections") && dst["subsections"].is_array())
-    for (const auto& d : dst["subsections"]) dst_subs.push_back(d.value("vmsd_name", ""));
-  if (src.contains("subsections") && src["subsections"].is_array())
+  // Which subsections are sent depends on the state; only a name this side does not know at all
+  // is a layout difference.
+  if (path.empty() && src.contains("subsections") && src["subsections"].is_array())
     for (const auto& s : src["subsections"]) {
       const std::string name = s.value("vmsd_name", "");
-      if (std::find(dst_subs.begin(), dst_subs.end(), name) == dst_subs.end())
-        return fmt::format("the source sent subsection '{}', which this side would not send for the same state", name);
+      if (std::find(known_subsections.begin(), known_subsections.end(), name) == known_subsections.end())
+        return fmt::format("the source sent subsection '{}', which this destination does not know (a newer release "
+                           "or a compat property this machine version lacks)",
+                           name);
     }
   return {};
 }
@@ -345,7 +347,7 @@ class Loader {
   std::string cause_for(const MachineSection& sec, const st::SectionHeader& s, int vid, const std::string& fallback) {
     const Json* src = source_entry(opts_.source_vmdesc, s.idstr, s.instance_id);
     if (!src) return fallback;
-    std::string diff = first_layout_difference(*src, sec.vmdesc_at(vid), "");
+    std::string diff = first_layout_difference(*src, sec.vmdesc_at(vid), "", sec.subsection_names());
     return diff.empty() ? fallback : diff;
   }
 
@@ -370,11 +372,14 @@ class Loader {
     std::string cause;
     if (msg.find("Unknown ramblock") != std::string::npos) {
       cause = "the RAM block's name differs between source and destination";
+      std::string versions;
       for (const MachineVersion& v : machine_versions())
         if (msg.find(fmt::format("\"{}\"", v.main_ram_id)) != std::string::npos && v.main_ram_id != m_.version().main_ram_id)
-          cause = fmt::format("main RAM is \"{}\" on {} and \"{}\" on this machine version ({}): the two sides run "
-                              "different machine versions",
-                              v.main_ram_id, v.name, m_.version().main_ram_id, m_.version().name);
+          versions += fmt::format("{}{}", versions.empty() ? "" : ", ", v.name);
+      if (!versions.empty())
+        cause = fmt::format("that is main RAM's id on {}; on this machine version ({}) it is \"{}\": the two sides "
+                            "run different machine versions",
+                            versions, m_.version().name, m_.version().main_ram_id);
     }
     if (cause.empty()) return Error{msg};
     return Error{fmt::format("{}\n  likely cause: {}", msg, cause)};

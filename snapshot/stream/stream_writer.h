@@ -52,7 +52,8 @@ class StreamWriter {
   Status ram_end_finish(std::uint32_t section_id) { return ram_section_finish(section_id); }
 
   Status eof() { return out_.u8(kEof); }
-  Status vmdesc(const Json& desc);
+  // pad_for_analyzers: append spaces when the length would mislead analyze-migration.py's search.
+  Status vmdesc(const Json& desc, bool pad_for_analyzers = false);
   ByteSink& sink() { return out_; }
 
  private:
