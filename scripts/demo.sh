@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's demo: Debian's OpenSBI + U-Boot boot on lockstep's virt board and read a virtio
-# disk, twice with the same state digest; then a test guest on lockstep next to QEMU.
+# disk, twice with the same state digest; the same boot migrated mid-boot through a unix socket to
+# a second lockstep process, ending with the same digest; then a test guest next to QEMU.
 set -euo pipefail
 build=${1:-build}
 lockstep=$build/tools/lockstep
@@ -26,6 +27,27 @@ echo "== the same boot again: the same state digest, to the instruction"
 "${boot[@]}" >/dev/null 2>"$build/demo-digest-2.txt"
 cat "$build/demo-digest-2.txt"
 cmp -s "$build/demo-digest-1.txt" "$build/demo-digest-2.txt" && echo "-> identical"
+
+echo
+echo "== the same boot, migrated mid-boot: source and destination are two processes joined by a unix socket"
+sock=$build/demo-migration.sock
+rm -f "$sock"
+cut=20000000
+"${boot[@]}" --incoming "unix:$sock" >"$build/demo-destination.txt" 2>"$build/demo-digest-3.txt" &
+dest=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+"${boot[@]}" --migrate-at "$cut=unix:$sock" >"$build/demo-source.txt" 2>"$build/demo-source.err"
+wait "$dest"
+echo "source:      $(grep -h 'migrated at' "$build/demo-source.err")"
+echo "destination: $(tail -1 "$build/demo-digest-3.txt")  (straight run: $(tail -1 "$build/demo-digest-1.txt"))"
+cat "$build/demo-source.txt" "$build/demo-destination.txt" > "$build/demo-migrated.txt"
+"${boot[@]}" 2>/dev/null > "$build/demo-straight.txt"
+if cmp -s <(tail -1 "$build/demo-digest-3.txt") <(tail -1 "$build/demo-digest-1.txt") &&
+   cmp -s "$build/demo-migrated.txt" "$build/demo-straight.txt"; then
+  echo "-> the migrated run ends with the same console output and the same digest as the straight run"
+else
+  echo "-> MISMATCH between the migrated and the straight run"; exit 1
+fi
 
 echo
 echo "== a test guest on lockstep and on QEMU (-icount shift=0,sleep=off): same output, same minstret"

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "tools/bench_snapshot.h"
 #include "tools/commands.h"
 #include "tools/host_process.h"
 
@@ -122,11 +123,17 @@ int bench_main(int argc, char** argv) {
   std::string qemu = "qemu-system-riscv64";
   std::string jit = "off";
   bool uboot = true;
+  bool snapshot = false;
+  std::string snapshot_dir = "/tmp";
   app.add_option("--workload", workloads, "guest ELF to run (repeatable); default: the built bench workloads");
   app.add_option("--runs", runs, "runs per engine; the best time counts")->capture_default_str()->check(CLI::Range(1, 100));
   app.add_option("--timeout", timeout, "seconds before a run is killed")->capture_default_str();
   app.add_option("--qemu", qemu, "QEMU binary")->capture_default_str();
   app.add_flag("!--no-uboot", uboot, "skip the OpenSBI + U-Boot boot-to-prompt measurement");
+  app.add_flag("--snapshot", snapshot,
+               "instead: save and load of a 1 GiB guest (a quarter of its pages data), plain and .zst, beside "
+               "QEMU's own save of the same guest");
+  app.add_option("--snapshot-dir", snapshot_dir, "where --snapshot writes its files")->capture_default_str();
   app.add_option("--jit", jit, "lockstep's engine: off, on, auto")->check(CLI::IsMember({"off", "on", "auto"}))->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -137,6 +144,7 @@ int bench_main(int argc, char** argv) {
     return 1;
   }
 
+  if (snapshot) return bench_snapshot(qemu, runs, timeout, snapshot_dir);
   if (workloads.empty()) {
     const fs::path dir = self_path().parent_path().parent_path() / "tests" / "guests";
     for (const char* name : {"int_workload.elf", "fp_workload.elf"}) {

@@ -8,6 +8,7 @@
 #include "core/csr.h"
 #include "machines/virt/device_tree.h"
 #include "machines/virt/memory_map.h"
+#include "machines/virt/ram_pages.h"
 #include "devices/aclint_mtimer_vmstate.h"
 #include "devices/goldfish_rtc_vmstate.h"
 #include "devices/plic_vmstate.h"
@@ -366,6 +367,14 @@ RunOutcome VirtMachine::run(std::optional<u64> max_insns, const core::TraceSink*
 // Every described field of every section (at the description's newest version, whatever the
 // machine version writes) and every RAM page: the same bytes a snapshot carries.
 u64 VirtMachine::digest() const {
+  std::vector<std::vector<u64>> hashes;
+  for (const auto& b : bus_.ram_blocks()) hashes.push_back(page_hashes(*b));
+  return digest(hashes);
+}
+
+// RAM enters as the XXH3 of each page (what lockstep/page-hashes carries), so a snapshot's saver and
+// loader, which hash every page anyway, get the digest without a second pass over guest memory.
+u64 VirtMachine::digest(const std::vector<std::vector<u64>>& ram_page_hashes) const {
   Digest d;
   snapshot::Writer w;
   for (const auto& sec : sections_) {
@@ -378,10 +387,11 @@ u64 VirtMachine::digest() const {
     d.add(static_cast<u64>(w.size()));
     d.bytes(w.bytes().data(), w.size());
   }
-  for (const auto& b : bus_.ram_blocks()) {
-    d.bytes(b->name.data(), b->name.size());
-    d.add(b->size);
-    d.bytes(b->host, b->size);
+  const auto& blocks = bus_.ram_blocks();
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    d.bytes(blocks[i]->name.data(), blocks[i]->name.size());
+    d.add(blocks[i]->size);
+    if (i < ram_page_hashes.size()) d.bytes(ram_page_hashes[i].data(), ram_page_hashes[i].size() * sizeof(u64));
   }
   return d.value();
 }

@@ -75,6 +75,8 @@ class VirtMachine {
   u64 icount() const;
   // XXH3-64 over all architectural state, device state and RAM.
   u64 digest() const;
+  // The same digest from per-page hashes already at hand (one vector per RAM block, in order).
+  u64 digest(const std::vector<std::vector<u64>>& ram_page_hashes) const;
   // Words of [begin_signature, end_signature) as riscv-arch-test expects them (one 32-bit hex per line).
   Result<std::string> signature() const;
 

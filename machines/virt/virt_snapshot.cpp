@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "machines/virt/ram_pages.h"
 #include "snapshot/descriptions/run_record.h"
 #include "snapshot/stream/page_hashes.h"
 #include "snapshot/stream/ram_section.h"
@@ -27,17 +28,6 @@ constexpr std::uint64_t kPageSize = core::kPageSize;
 constexpr std::uint32_t kRamSectionId = 0;
 constexpr std::uint32_t kPageHashesSectionId = 1;
 constexpr std::uint32_t kFirstDeviceSectionId = 2;
-
-bool is_zero_page(const std::uint8_t* p) {
-  std::uint64_t acc = 0;
-  for (std::size_t i = 0; i < kPageSize; i += 64) {
-    std::uint64_t w[8];
-    std::memcpy(w, p + i, 64);
-    acc |= w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7];
-    if (acc) return false;
-  }
-  return true;
-}
 
 Json device_entry(const std::string& idstr, std::uint32_t instance, Json body) {
   Json e;
@@ -63,20 +53,25 @@ Result<SaveStats> save_snapshot(const VirtMachine& m, st::ByteSink& out) {
   LS_TRY(w.ram_end_begin(kRamSectionId));
   st::PageHashTable hashes;
   hashes.page_size = static_cast<std::uint32_t>(kPageSize);
+  std::vector<std::vector<u64>> digest_input;
   for (const auto& b : blocks) {
     st::HashedBlock hb{b->name, b->size, {}};
     hb.hashes.reserve(st::page_count(b->size, kPageSize));
-    for (std::uint64_t off = 0; off < b->size; off += kPageSize) {
+    // Pages the host never touched are zero: no need to read (and fault in) them.
+    const std::vector<std::uint8_t> resident = resident_pages(*b);
+    for (std::uint64_t i = 0, off = 0; off < b->size; ++i, off += kPageSize) {
       const std::uint8_t* p = b->host + off;
-      hb.hashes.push_back(st::page_hash({p, kPageSize}));
-      if (is_zero_page(p)) {
+      if ((!resident.empty() && !resident[i]) || is_zero_page(p)) {
+        hb.hashes.push_back(zero_page_hash());
         LS_TRY(w.ram_zero_page(b->name, off));
         ++stats.zero_pages;
       } else {
+        hb.hashes.push_back(st::page_hash({p, kPageSize}));
         LS_TRY(w.ram_page(b->name, off, {p, kPageSize}));
         ++stats.data_pages;
       }
     }
+    digest_input.push_back(hb.hashes);
     hashes.blocks.push_back(std::move(hb));
   }
   LS_TRY(w.ram_end_finish(kRamSectionId));
@@ -91,7 +86,7 @@ Result<SaveStats> save_snapshot(const VirtMachine& m, st::ByteSink& out) {
   run.icount = m.icount();
   run.virtual_ns = m.clock_now_ns();
   run.input_position = m.const_console_script().delivered();
-  run.digest = m.digest();
+  run.digest = m.digest(digest_input);
   std::uint32_t id = kFirstDeviceSectionId;
   for (const auto& sec : m.sections()) {
     snapshot::Writer body;
@@ -134,6 +129,7 @@ Result<SaveStats> save_snapshot_file(const VirtMachine& m, const std::string& pa
   SaveStats stats;
   {
     st::ByteSink sink(file->fd(), /*owns_fd=*/false);
+    sink.enable_early_writeback();
     if (ends_with(path, ".zst")) LS_TRY(sink.enable_zstd());
     LS_TRY_ASSIGN(stats, save_snapshot(m, sink));
     LS_TRY(sink.finish());
@@ -422,11 +418,25 @@ class Loader {
                                  p.block.used_length, b->size)};
     }
     std::uint8_t* dst = b->host + p.offset;
-    if (p.zero)
-      std::memset(dst, p.fill, kPageSize);
-    else
+    if (p.zero) {
+      // Untouched guest RAM is already zero: nothing to read (each read would fault a page in)
+      // and nothing to write.
+      const std::vector<std::uint8_t>& resident = residency(*b);
+      const std::uint64_t page = p.offset / kPageSize;
+      const bool untouched = page < resident.size() && !resident[page];
+      if (p.fill != 0 || (!untouched && !is_zero_page(dst))) std::memset(dst, p.fill, kPageSize);
+    } else
+    {
       std::memcpy(dst, p.data.data(), kPageSize);
+    }
     return Ok{};
+  }
+
+  // Which pages of `b` were untouched when the load began (empty: unknown).
+  const std::vector<std::uint8_t>& residency(const core::RamBlock& b) {
+    auto it = residency_.find(&b);
+    if (it == residency_.end()) it = residency_.emplace(&b, resident_pages(b)).first;
+    return it->second;
   }
 
   Status load_page_hashes(const st::SectionHeader& s) {
@@ -444,9 +454,14 @@ class Loader {
       if (ps != kPageSize) return Error{fmt::format("{}: page size {} is not {}", s.idstr, ps, kPageSize)};
       return Ok{};
     };
+    std::vector<std::uint8_t> resident;
+    std::vector<u64>* verified = nullptr;
     v.on_block = [&](const std::string& idstr, std::uint64_t used) -> Status {
       name = idstr;
       block = find_block(idstr);
+      if (block) resident = resident_pages(*block);  // after the RAM arrived: untouched pages are zero
+      verified = &verified_hashes_[idstr];
+      verified->clear();
       if (!block) return ram_error(fmt::format("Unknown ramblock \"{}\" in {}", idstr, s.idstr));
       if (block->size != used)
         return Error{fmt::format("Size mismatch: {}: 0x{:x} != 0x{:x} in {}", idstr, used, block->size, s.idstr)};
@@ -455,7 +470,10 @@ class Loader {
     v.on_hash = [&](std::uint64_t page, std::uint64_t hash) -> Status {
       const std::uint64_t off = page * page_size;
       const std::uint64_t len = std::min<std::uint64_t>(page_size, block->size - off);
-      if (st::page_hash({block->host + off, len}) != hash) {
+      const bool untouched = len == kPageSize && page < resident.size() && !resident[page];
+      const std::uint64_t local = untouched ? zero_page_hash() : st::page_hash({block->host + off, len});
+      verified->push_back(local);
+      if (local != hash) {
         if (mismatches < 8) first += fmt::format("{}{}+0x{:x}", first.empty() ? "" : ", ", name, off);
         ++mismatches;
       }
@@ -531,7 +549,9 @@ class Loader {
                                lost, m_.version().name)};
     if (m_.icount() != run.icount)
       return Error{fmt::format("instruction count after load is {}, the source's was {}", m_.icount(), run.icount)};
-    const u64 digest = m_.digest();
+    std::vector<std::vector<u64>> ram;
+    for (const auto& b : m_.const_bus().ram_blocks()) ram.push_back(verified_hashes_[b->name]);
+    const u64 digest = m_.digest(ram);
     if (digest != run.digest)
       return Error{fmt::format("state digest after load is {:016x}, the source's was {:016x}", digest, run.digest)};
     return Ok{};
@@ -545,6 +565,8 @@ class Loader {
   std::vector<core::RamBlock*> block_map_;
   std::optional<RunRecord> run_;
   bool hashes_checked_ = false;
+  std::map<const core::RamBlock*, std::vector<std::uint8_t>> residency_;
+  std::map<std::string, std::vector<u64>> verified_hashes_;  // this side's page hashes, checked equal
 };
 
 }  // namespace

@@ -182,6 +182,14 @@ Status ByteSink::write_fd(const std::uint8_t* p, std::size_t n) {
     if (k < 0) return Error{fmt::format("write error: {}", std::strerror(errno))};
     done += static_cast<std::size_t>(k);
   }
+  fd_bytes_ += n;
+  constexpr std::uint64_t kWritebackChunk = 16u << 20;
+  if (early_writeback_ && fd_bytes_ - writeback_from_ >= kWritebackChunk) {
+    // Asynchronous: queues the range for writeback and returns (errors surface at fsync).
+    ::sync_file_range(fd_, static_cast<off_t>(writeback_from_), static_cast<off_t>(fd_bytes_ - writeback_from_),
+                      SYNC_FILE_RANGE_WRITE);
+    writeback_from_ = fd_bytes_;
+  }
   return Ok{};
 }
 

@@ -86,7 +86,10 @@ class ByteSink {
   Status flush();
   // From now on, everything written is one zstd frame around the stream (`.zst` files); offset()
   // still counts uncompressed stream bytes. finish() ends the frame; call it before closing.
-  Status enable_zstd(int level = 3);
+  Status enable_zstd(int level = 1);
+  // For files that will be fsynced: start writeback every few MiB while writing, so the final
+  // fsync finds little left to do (the disk works while the stream is still being produced).
+  void enable_early_writeback() { early_writeback_ = true; }
   Status finish();
 
  private:
@@ -98,6 +101,8 @@ class ByteSink {
   std::uint64_t offset_ = 0;
   struct Zstd;
   std::unique_ptr<Zstd> zstd_;
+  bool early_writeback_ = false;
+  std::uint64_t fd_bytes_ = 0, writeback_from_ = 0;  // bytes written to the fd; writeback started below
 };
 
 // A file written under a temporary name in the same directory and renamed over the final name only

@@ -38,7 +38,8 @@ std::string StreamReader::where() const {
 Result<StreamHeader> StreamReader::read_header() {
   StreamHeader h;
   std::uint8_t m[4];
-  if (!src_.read(m, 4)) return Error{"Not a migration stream (shorter than the 4-byte magic)"};
+  if (Status st = src_.read(m, 4); !st)
+    return Error{fmt::format("Not a migration stream (cannot read the 4-byte magic: {})", st.error().message)};
   std::uint32_t magic = std::uint32_t{m[0]} << 24 | std::uint32_t{m[1]} << 16 | std::uint32_t{m[2]} << 8 | m[3];
   if (magic != kMagic)
     return Error{fmt::format("Not a migration stream (magic 0x{:08x} at offset 0, expected 0x{:08x} \"QEVM\")", magic,
