@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <regex>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -60,13 +60,13 @@ std::optional<double> qemu_save_seconds(const std::string& qemu, const std::stri
   o.timeout_seconds = timeout;
   ProcessResult r = run_process({"sh", "-c", cmd}, o);
   std::remove(serial.c_str());
-  std::smatch m;
-  static const std::regex total(R"(total time: (\d+) ms)");
-  if (!std::regex_search(r.out, m, total)) {
+  const std::string key = "total time: ";
+  const std::size_t at = r.out.find(key);
+  if (at == std::string::npos) {
     problem = "no 'total time' in QEMU's info migrate: " + r.status();
     return std::nullopt;
   }
-  return std::stod(m[1].str()) / 1000.0;
+  return std::strtod(r.out.c_str() + at + key.size(), nullptr) / 1000.0;
 }
 
 }  // namespace

@@ -16,7 +16,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -127,7 +126,7 @@ std::vector<std::uint64_t> spread_cuts(std::uint64_t total, int n) {
 }
 
 std::vector<std::string> bare(const std::string& machine, const std::string& g) {
-  return {"-M", machine, "-m", "256M", "-bios", "none", "-kernel", guest(g)};
+  return {"-M", machine, "-m", "64M", "-bios", "none", "-kernel", guest(g)};
 }
 
 std::uint64_t total_of(const std::vector<std::string>& base) {
@@ -203,7 +202,11 @@ TEST_CASE("equivalence-guests") {
       {"hello", {}, {"sb\t"}},
   };
   for (const Case& c : cases) {
-    for (const char* machine : {"virt-1.0", "virt-1.1", "virt"}) {
+    // Every guest on the newest version; the device-heavy ones on the older versions too.
+    std::vector<const char*> machines = {"virt"};
+    if (c.guest == "plic_uart" || c.guest == "timer" || c.guest == "virtio_rng" || c.guest == "atomics")
+      machines = {"virt-1.0", "virt-1.1", "virt"};
+    for (const char* machine : machines) {
       const auto base = with(bare(machine, c.guest), c.extra);
       std::vector<std::uint64_t> cuts = spread_cuts(total_of(base), 5);
       for (std::uint64_t e : event_cuts(base, c.events, 3)) cuts.push_back(e);
@@ -443,9 +446,9 @@ TEST_CASE("errors") {
   }
   SUBCASE("ram block length mismatch") {
     auto small = base;
-    small[3] = "128M";
+    small[3] = "32M";
     expect_refusal(small, good,
-                   {"Size mismatch: virt.ram: 0x10000000 != 0x8000000: Invalid argument", "-m differs"});
+                   {"Size mismatch: virt.ram: 0x4000000 != 0x2000000: Invalid argument", "-m differs"});
   }
   SUBCASE("truncated stream") {
     const auto& serial = section(w, "serial");
