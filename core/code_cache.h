@@ -13,7 +13,13 @@ struct Block {
   u64 paddr = 0;
   std::vector<Insn> insns;  // `length` instructions, then an end marker for the dispatcher
   u64 length = 0;
+  // For the compiled tier (jit/), opaque to core: how often the dispatcher reached this block,
+  // and the compiled region entered here (owned by the tier, dropped with the block).
+  u32 hits = 0;
+  void* compiled_region = nullptr;
 };
+
+class CompiledTier;
 
 // Decoded blocks keyed by physical address, plus a direct-mapped lookup by virtual pc.
 // Blocks are dropped wholesale on fence.i, a store into a code page, or a translation change
@@ -31,6 +37,11 @@ class CodeCache {
   void release_retired() {
     if (!retired_.empty()) retired_.clear();
   }
+  // Counts invalidate_all calls: a compiled tier drops its code when this changes (a code write,
+  // fence.i, reset, or a loaded snapshot all go through invalidate_all).
+  u64 generation() const { return generation_; }
+  // The compiled tier the dispatcher offers each block to (nullptr: interpret everything).
+  CompiledTier* tier = nullptr;
 
   struct JumpEntry {
     u64 vpc = ~u64{0};
@@ -43,6 +54,7 @@ class CodeCache {
  private:
   std::unordered_map<u64, std::unique_ptr<Block>> blocks_;
   std::vector<std::unique_ptr<Block>> retired_;
+  u64 generation_ = 0;
   std::vector<JumpEntry> jump_ = std::vector<JumpEntry>(kJumpEntries);
 };
 

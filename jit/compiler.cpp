@@ -1,0 +1,487 @@
+#include "jit/compiler.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <llvm/Analysis/AliasAnalysis.h>
+#include <llvm/Analysis/ValueTracking.h>
+#include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/MDBuilder.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Transforms/InstCombine/InstCombine.h>
+#include <llvm/Transforms/Scalar/DeadStoreElimination.h>
+#include <llvm/Transforms/Scalar/EarlyCSE.h>
+#include <llvm/Transforms/Scalar/GVN.h>
+#include <llvm/Transforms/Scalar/SROA.h>
+#include <llvm/Transforms/Scalar/SimplifyCFG.h>
+#include <llvm/Transforms/IPO/GlobalDCE.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+
+#include "core/insn.h"
+
+// The bitcode of jit/bitcode/semantics_bitcode.cpp, embedded by semantics_blob.S.
+extern "C" const char lockstep_semantics_bitcode[];
+extern "C" const char lockstep_semantics_bitcode_end[];
+
+namespace lockstep::jit {
+namespace {
+
+using core::Flow;
+using core::Hart;
+using core::Insn;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+// Must match lockstep_bitcode_layout in semantics_bitcode.cpp, entry for entry.
+const u64 kHostLayout[] = {
+    sizeof(Hart), offsetof(Hart, pc), offsetof(Hart, icount), offsetof(Hart, x), offsetof(Hart, stop_block),
+    sizeof(Insn), offsetof(Insn, imm), offsetof(Insn, rd), offsetof(Insn, len),
+};
+constexpr u64 kPcOffset = offsetof(Hart, pc);
+constexpr u64 kIcountOffset = offsetof(Hart, icount);
+#pragma GCC diagnostic pop
+
+std::string to_string(llvm::Error e) {
+  std::string s;
+  llvm::handleAllErrors(std::move(e), [&](const llvm::ErrorInfoBase& info) { s += info.message(); });
+  return s;
+}
+
+llvm::StringRef bitcode_bytes() {
+  return llvm::StringRef(lockstep_semantics_bitcode,
+                         static_cast<size_t>(lockstep_semantics_bitcode_end - lockstep_semantics_bitcode));
+}
+
+// One batch of regions being turned into IR: the lazily loaded semantics module plus the
+// region functions built in it.
+class ModuleBuilder {
+ public:
+  ModuleBuilder(llvm::Module& m) : m_(m), ctx_(m.getContext()), b_(ctx_) {
+    llvm::Function* add = m.getFunction("lockstep_sem_add");
+    hart_ptr_ty_ = add->getFunctionType()->getParamType(0);
+    insn_ptr_ty_ = add->getFunctionType()->getParamType(1);
+    i8_ = llvm::Type::getInt8Ty(ctx_);
+    i64_ = llvm::Type::getInt64Ty(ctx_);
+    llvm::MDBuilder md(ctx_);
+    llvm::MDNode* domain = md.createAnonymousAliasScopeDomain("lockstep.memory");
+    llvm::MDNode* guest = md.createAnonymousAliasScope(domain, "guest RAM");
+    guest_scope_ = llvm::MDNode::get(ctx_, {guest});
+  }
+
+  Result<llvm::Function*> build(const RegionPlan& plan, const std::string& name);
+
+ private:
+  llvm::Value* hart_field(llvm::Value* h, u64 offset) {
+    llvm::Value* bytes = b_.CreateBitCast(h, i8_->getPointerTo());
+    llvm::Value* p = b_.CreateConstInBoundsGEP1_64(i8_, bytes, offset);
+    return b_.CreateBitCast(p, i64_->getPointerTo());
+  }
+  void store_field(llvm::Value* h, u64 offset, llvm::Value* v) { b_.CreateStore(v, hart_field(h, offset)); }
+  // Stores pc and icount and returns `code` from the region function.
+  void exit_with(llvm::Value* h, llvm::Value* pc, llvm::Value* icount, unsigned code) {
+    if (pc) store_field(h, kPcOffset, pc);
+    store_field(h, kIcountOffset, icount);
+    b_.CreateRet(b_.getInt32(code));
+  }
+  llvm::Constant* insn_constant(const Insn& insn);
+  Result<llvm::Function*> semantics(const Insn& insn);
+  void annotate_memory(llvm::Function& f, llvm::Value* h);
+
+  llvm::Module& m_;
+  llvm::LLVMContext& ctx_;
+  llvm::IRBuilder<> b_;
+  llvm::Type* hart_ptr_ty_;
+  llvm::Type* insn_ptr_ty_;
+  llvm::Type* i8_;
+  llvm::Type* i64_;
+  llvm::MDNode* guest_scope_;
+};
+
+llvm::Constant* ModuleBuilder::insn_constant(const Insn& insn) {
+  // The decoded instruction as the semantics see it, byte for byte (fn cleared: the bytes of a
+  // host pointer must not reach the code), so that LLVM folds every operand into the code.
+  Insn copy;
+  std::memset(static_cast<void*>(&copy), 0, sizeof copy);
+  copy.imm = insn.imm;
+  copy.raw = insn.raw;
+  copy.rd = insn.rd;
+  copy.rs1 = insn.rs1;
+  copy.rs2 = insn.rs2;
+  copy.rs3 = insn.rs3;
+  copy.len = insn.len;
+  copy.rm = insn.rm;
+  copy.row = insn.row;
+  copy.handler = 0;
+  copy.fn = nullptr;
+  llvm::Constant* data =
+      llvm::ConstantDataArray::get(ctx_, llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t*>(&copy), sizeof copy));
+  auto* g = new llvm::GlobalVariable(m_, data->getType(), true, llvm::GlobalValue::PrivateLinkage, data, "insn");
+  g->setAlignment(llvm::Align(alignof(Insn)));
+  g->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  return llvm::ConstantExpr::getBitCast(g, insn_ptr_ty_);
+}
+
+Result<llvm::Function*> ModuleBuilder::semantics(const Insn& insn) {
+  const std::string name = "lockstep_sem_" + std::string(semantics_name(insn.fn));
+  llvm::Function* f = m_.getFunction(name);
+  if (!f) return Error{fmt::format("the semantics bitcode has no {}", name)};
+  if (llvm::Error e = f->materialize()) return Error{to_string(std::move(e))};
+  return f;
+}
+
+// Guest RAM is host memory that never overlaps a Hart: tell LLVM, so that a guest store does
+// not force every register to be reloaded and a guest load does not keep dead pc stores alive.
+void ModuleBuilder::annotate_memory(llvm::Function& f, llvm::Value* h) {
+  for (llvm::BasicBlock& bb : f) {
+    for (llvm::Instruction& inst : bb) {
+      llvm::Value* ptr = nullptr;
+      if (auto* ld = llvm::dyn_cast<llvm::LoadInst>(&inst)) ptr = ld->getPointerOperand();
+      if (auto* st = llvm::dyn_cast<llvm::StoreInst>(&inst)) ptr = st->getPointerOperand();
+      if (!ptr) continue;
+      const llvm::Value* object = llvm::getUnderlyingObject(ptr, 16);
+      if (object == h) {
+        inst.setMetadata(llvm::LLVMContext::MD_noalias, guest_scope_);
+      } else if (llvm::isa<llvm::IntToPtrInst>(object)) {
+        inst.setMetadata(llvm::LLVMContext::MD_alias_scope, guest_scope_);
+      }
+    }
+  }
+}
+
+Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::string& name) {
+  auto* fty = llvm::FunctionType::get(b_.getInt32Ty(), {hart_ptr_ty_, i64_, b_.getInt32Ty()}, false);
+  llvm::Function* fn = llvm::Function::Create(fty, llvm::GlobalValue::ExternalLinkage, name, m_);
+  // The semantics are compiled with -frounding-math (strictfp); inlining them needs the same.
+  fn->addFnAttr(llvm::Attribute::StrictFP);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::Value* h = fn->getArg(0);
+  llvm::Value* end = fn->getArg(1);
+  h->setName("hart");
+  end->setName("end_icount");
+
+  llvm::BasicBlock* entry = llvm::BasicBlock::Create(ctx_, "entry", fn);
+  b_.SetInsertPoint(entry);
+  llvm::AllocaInst* icount_var = b_.CreateAlloca(i64_, nullptr, "icount");
+  b_.CreateStore(b_.CreateLoad(i64_, hart_field(h, kIcountOffset)), icount_var);
+
+  std::vector<llvm::BasicBlock*> heads;
+  for (size_t k = 0; k < plan.blocks.size(); ++k) {
+    heads.push_back(llvm::BasicBlock::Create(ctx_, fmt::format("block_{:x}", plan.blocks[k].pc), fn));
+  }
+  llvm::SwitchInst* entries = b_.CreateSwitch(fn->getArg(2), heads[0], static_cast<unsigned>(heads.size() - 1));
+  for (size_t k = 1; k < heads.size(); ++k) entries->addCase(b_.getInt32(static_cast<uint32_t>(k)), heads[k]);
+
+  // Stores icount, then jumps to block `target` of the region.
+  auto go_to_block = [&](int target, llvm::Value* icount) {
+    b_.CreateStore(icount, icount_var);
+    b_.CreateBr(heads[static_cast<size_t>(target)]);
+  };
+
+  for (size_t k = 0; k < plan.blocks.size(); ++k) {
+    const RegionBlock& block = plan.blocks[k];
+    b_.SetInsertPoint(heads[k]);
+    llvm::Value* base = b_.CreateLoad(i64_, icount_var, "ic");
+    // Exact icount: enter the block only if the budget covers all of it.
+    llvm::Value* after = b_.CreateAdd(base, b_.getInt64(block.insns.size()));
+    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "body", fn);
+    llvm::BasicBlock* out_of_budget = llvm::BasicBlock::Create(ctx_, "out_of_budget", fn);
+    b_.CreateCondBr(b_.CreateICmpUGT(after, end), out_of_budget, body);
+    b_.SetInsertPoint(out_of_budget);
+    exit_with(h, b_.getInt64(block.pc), base, 0);
+    b_.SetInsertPoint(body);
+
+    u64 pc = block.pc;
+    for (size_t n = 0; n < block.insns.size(); ++n) {
+      const Insn& insn = block.insns[n];
+      const bool last = n + 1 == block.insns.size();
+      auto sem = semantics(insn);
+      if (!sem) return sem.error();
+      llvm::Value* icount = b_.CreateAdd(base, b_.getInt64(n));
+      llvm::BasicBlock* code = b_.GetInsertBlock();
+      // pc and icount for the instruction's own reads; removed below if it has none.
+      llvm::StoreInst* pc_store = b_.CreateStore(b_.getInt64(pc), hart_field(h, kPcOffset));
+      llvm::StoreInst* icount_store = b_.CreateStore(icount, hart_field(h, kIcountOffset));
+      llvm::CallInst* call = b_.CreateCall(sem.value(), {h, insn_constant(insn)});
+      llvm::BasicBlock* next = llvm::BasicBlock::Create(ctx_, "next", fn);
+      llvm::BasicBlock* trap = llvm::BasicBlock::Create(ctx_, "trap", fn);
+      llvm::BasicBlock* sync = llvm::BasicBlock::Create(ctx_, "sync", fn);
+      llvm::BasicBlock* jump = llvm::BasicBlock::Create(ctx_, "jump", fn);
+      llvm::SwitchInst* marker = b_.CreateSwitch(call, trap, 3);
+      marker->addCase(b_.getInt8(static_cast<uint8_t>(Flow::Next)), next);
+      marker->addCase(b_.getInt8(static_cast<uint8_t>(Flow::Jump)), jump);
+      marker->addCase(b_.getInt8(static_cast<uint8_t>(Flow::Sync)), sync);
+      llvm::InlineFunctionInfo ifi;
+      if (llvm::InlineResult r = llvm::InlineFunction(*call, ifi); !r.isSuccess()) {
+        return Error{fmt::format("cannot inline {}: {}", semantics_name(insn.fn), r.getFailureReason())};
+      }
+      // The inlined code spans the blocks from `code` to the one now holding `marker` (the
+      // switch on the returned flow). Whatever it calls out of line (slow paths, CSR access) may
+      // read pc and icount, and whatever reads h.pc itself (auipc, branches) needs it: store them
+      // there, and only there.
+      bool reads_pc = false;
+      for (auto it = code->getIterator();; ++it) {
+        for (llvm::Instruction& inst : *it) {
+          if (auto* c = llvm::dyn_cast<llvm::CallInst>(&inst)) {
+            if (c->isInlineAsm() || llvm::isa<llvm::IntrinsicInst>(c)) continue;
+            b_.SetInsertPoint(c);
+            store_field(h, kPcOffset, b_.getInt64(pc));
+            store_field(h, kIcountOffset, icount);
+          } else if (auto* ld = llvm::dyn_cast<llvm::LoadInst>(&inst); ld && &inst != pc_store && &inst != icount_store) {
+            int64_t offset = 0;
+            const llvm::Value* base_ptr =
+                llvm::GetPointerBaseWithConstantOffset(ld->getPointerOperand(), offset, m_.getDataLayout());
+            if (base_ptr == h && (static_cast<u64>(offset) == kPcOffset || static_cast<u64>(offset) == kIcountOffset)) {
+              reads_pc = true;
+            }
+          }
+        }
+        if (&*it == marker->getParent()) break;
+      }
+      if (!reads_pc) {
+        pc_store->eraseFromParent();
+        icount_store->eraseFromParent();
+      }
+      // Trap: not retired, pc is this instruction's.
+      b_.SetInsertPoint(trap);
+      exit_with(h, b_.getInt64(pc), icount, static_cast<unsigned>(Flow::Trap));
+      // Sync: pc set by the instruction; the caller retires it.
+      b_.SetInsertPoint(sync);
+      exit_with(h, nullptr, icount, static_cast<unsigned>(Flow::Sync));
+      // Jump: retired, pc set by the instruction; inside the region for static targets.
+      b_.SetInsertPoint(jump);
+      llvm::Value* retired = b_.CreateAdd(base, b_.getInt64(n + 1));
+      if (last && block.taken_block >= 0) {
+        go_to_block(block.taken_block, retired);
+      } else {
+        exit_with(h, nullptr, retired, 0);
+      }
+      b_.SetInsertPoint(next);
+      pc += insn.len;
+      if (last) {
+        llvm::Value* done = b_.CreateAdd(base, b_.getInt64(n + 1));
+        if (block.fallthrough_block >= 0) {
+          go_to_block(block.fallthrough_block, done);
+        } else {
+          exit_with(h, b_.getInt64(pc), done, 0);
+        }
+      }
+    }
+  }
+  annotate_memory(*fn, h);
+  return fn;
+}
+
+// Makes every function the regions reach available, and forgets the rest of the bitcode.
+Status materialize_reachable(llvm::Module& m, const std::vector<llvm::Function*>& roots) {
+  std::vector<llvm::Function*> work(roots.begin(), roots.end());
+  llvm::SmallPtrSet<llvm::Function*, 32> done;
+  while (!work.empty()) {
+    llvm::Function* f = work.back();
+    work.pop_back();
+    if (!done.insert(f).second) continue;
+    if (llvm::Error e = f->materialize()) return Error{to_string(std::move(e))};
+    for (llvm::BasicBlock& bb : *f) {
+      for (llvm::Instruction& inst : bb) {
+        for (llvm::Value* op : inst.operands()) {
+          if (auto* callee = llvm::dyn_cast<llvm::Function>(op->stripPointerCasts())) work.push_back(callee);
+        }
+      }
+    }
+  }
+  std::vector<llvm::Function*> unused;
+  for (llvm::Function& f : m) {
+    if (!done.count(&f)) unused.push_back(&f);
+  }
+  for (llvm::Function* f : unused) {
+    f->dropAllReferences();
+  }
+  for (llvm::Function* f : unused) {
+    if (f->use_empty()) {
+      f->eraseFromParent();
+    } else {
+      f->setLinkage(llvm::GlobalValue::ExternalLinkage);
+    }
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+struct Compiler::Impl {
+  CompileOptions options;
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  std::vector<llvm::orc::ResourceTrackerSP> trackers;
+  u64 next_region = 0;
+  u64 modules = 0;
+};
+
+Compiler::Compiler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Compiler::~Compiler() { drop_all(); }
+
+Result<std::unique_ptr<Compiler>> Compiler::create(CompileOptions options) {
+  static const bool initialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)initialized;
+
+  // The layout check: clang and this binary's compiler must agree on the shared structs.
+  {
+    llvm::LLVMContext ctx;
+    auto buffer = llvm::MemoryBuffer::getMemBuffer(bitcode_bytes(), "semantics", false);
+    auto module = llvm::getOwningLazyBitcodeModule(std::move(buffer), ctx);
+    if (!module) return Error{"the embedded semantics bitcode does not load: " + to_string(module.takeError())};
+    llvm::GlobalVariable* layout = (*module)->getGlobalVariable("lockstep_bitcode_layout");
+    auto* data = layout ? llvm::dyn_cast_or_null<llvm::ConstantDataArray>(layout->getInitializer()) : nullptr;
+    if (!data || data->getNumElements() != std::size(kHostLayout)) {
+      return Error{"the embedded semantics bitcode has no layout table"};
+    }
+    for (unsigned k = 0; k < std::size(kHostLayout); ++k) {
+      if (data->getElementAsInteger(k) != kHostLayout[k]) {
+        return Error{fmt::format("the semantics bitcode was compiled with another layout of Hart/Insn (entry {}: {} vs {})",
+                                 k, data->getElementAsInteger(k), kHostLayout[k])};
+      }
+    }
+  }
+
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) return Error{"LLVM cannot target this host: " + to_string(jtmb.takeError())};
+  jtmb->setCodeGenOptLevel(std::getenv("LOCKSTEP_JIT_CG0") ? llvm::CodeGenOpt::None : llvm::CodeGenOpt::Less);
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  if (!jit) return Error{"LLVM's JIT does not start: " + to_string(jit.takeError())};
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess((*jit)->getDataLayout().getGlobalPrefix());
+  if (!process) return Error{"LLVM's JIT cannot see this process's symbols: " + to_string(process.takeError())};
+  (*jit)->getMainJITDylib().addGenerator(std::move(*process));
+
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->jit = std::move(*jit);
+  return std::unique_ptr<Compiler>(new Compiler(std::move(impl)));
+}
+
+u64 Compiler::modules_compiled() const { return impl_->modules; }
+
+void Compiler::drop_all() {
+  for (auto& t : impl_->trackers) {
+    if (llvm::Error e = t->remove()) llvm::consumeError(std::move(e));
+  }
+  impl_->trackers.clear();
+}
+
+Result<std::vector<RegionFn>> Compiler::compile(const std::vector<const RegionPlan*>& plans) {
+  const auto t_start = std::chrono::steady_clock::now();
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto buffer = llvm::MemoryBuffer::getMemBuffer(bitcode_bytes(), "semantics", false);
+  auto loaded = llvm::getOwningLazyBitcodeModule(std::move(buffer), *ctx);
+  if (!loaded) return Error{"the embedded semantics bitcode does not load: " + to_string(loaded.takeError())};
+  std::unique_ptr<llvm::Module> m = std::move(*loaded);
+  if (!m->getFunction("lockstep_sem_add")) return Error{"the semantics bitcode has no lockstep_sem_add"};
+  if (llvm::Error e = m->getFunction("lockstep_sem_add")->materialize()) return Error{to_string(std::move(e))};
+
+  ModuleBuilder builder(*m);
+  std::vector<llvm::Function*> functions;
+  std::vector<std::string> names;
+  for (const RegionPlan* plan : plans) {
+    names.push_back(fmt::format("lockstep_region_{}", impl_->next_region++));
+    auto f = builder.build(*plan, names.back());
+    if (!f) return f.error();
+    functions.push_back(f.value());
+  }
+  if (Status s = materialize_reachable(*m, functions); !s) return s.error();
+  // Only the region functions are entry points; everything else may be inlined away or dropped.
+  for (llvm::Function& f : *m) {
+    if (!f.isDeclaration() && std::find(functions.begin(), functions.end(), &f) == functions.end()) {
+      f.setLinkage(llvm::GlobalValue::InternalLinkage);
+      f.setComdat(nullptr);
+    }
+  }
+  for (llvm::GlobalVariable& g : m->globals()) {
+    if (!g.isDeclaration()) {
+      g.setLinkage(llvm::GlobalValue::InternalLinkage);
+      g.setComdat(nullptr);
+    }
+  }
+  m->getComdatSymbolTable().clear();
+  std::string verify_errors;
+  llvm::raw_string_ostream verify_out(verify_errors);
+  if (llvm::verifyModule(*m, &verify_out)) return Error{"region IR does not verify: " + verify_out.str().substr(0, 2000)};
+
+  const bool debug = std::getenv("LOCKSTEP_JIT_DEBUG") != nullptr;
+  auto count_insts = [&] {
+    size_t n = 0;
+    for (llvm::Function& f : *m) n += f.getInstructionCount();
+    return n;
+  };
+  auto t0 = std::chrono::steady_clock::now();
+  if (debug) fmt::print(stderr, "jit-debug: {:.1f} ms building IR\n", std::chrono::duration<double>(t0 - t_start).count() * 1e3);
+  if (debug) fmt::print(stderr, "jit-debug: {} regions, {} guest insns, {} IR instructions before optimizing\n", plans.size(),
+                        [&] { u64 n = 0; for (auto* p : plans) n += p->insn_count; return n; }(), count_insts());
+  if (impl_->options.optimize) {
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PassBuilder pb;
+    fam.registerPass([&] { return pb.buildDefaultAAPipeline(); });
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    // A cheap pipeline: the code is straight-line semantics with constant operands; what pays
+    // is folding them, forwarding register values between instructions and dropping the flow
+    // checks of instructions that cannot leave.
+    llvm::FunctionPassManager fpm;
+    fpm.addPass(llvm::SROAPass());
+    fpm.addPass(llvm::EarlyCSEPass(true));
+    fpm.addPass(llvm::InstCombinePass());
+    fpm.addPass(llvm::SimplifyCFGPass());
+    fpm.addPass(llvm::GVNPass());
+    fpm.addPass(llvm::DSEPass());
+    fpm.addPass(llvm::InstCombinePass());
+    fpm.addPass(llvm::SimplifyCFGPass());
+    llvm::ModulePassManager mpm;
+    mpm.addPass(llvm::GlobalDCEPass());
+    mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
+    mpm.run(*m, mam);
+  }
+
+  auto t1 = std::chrono::steady_clock::now();
+  if (debug) {
+    fmt::print(stderr, "jit-debug: {} IR instructions after, {:.1f} ms optimizing\n", count_insts(),
+               std::chrono::duration<double>(t1 - t0).count() * 1e3);
+    if (std::getenv("LOCKSTEP_JIT_DUMP")) m->print(llvm::errs(), nullptr);
+  }
+  auto tracker = impl_->jit->getMainJITDylib().createResourceTracker();
+  if (llvm::Error e = impl_->jit->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx)))) {
+    return Error{"LLVM rejected a region module: " + to_string(std::move(e))};
+  }
+  impl_->trackers.push_back(tracker);
+  ++impl_->modules;
+  std::vector<RegionFn> out;
+  for (const std::string& name : names) {
+    auto sym = impl_->jit->lookup(name);
+    if (!sym) return Error{"LLVM could not compile a region: " + to_string(sym.takeError())};
+    out.push_back(reinterpret_cast<RegionFn>(sym->getAddress()));
+  }
+  if (debug) {
+    fmt::print(stderr, "jit-debug: {:.1f} ms in codegen\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() * 1e3);
+  }
+  return out;
+}
+
+}  // namespace lockstep::jit

@@ -1,0 +1,99 @@
+#pragma once
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/interpreter.h"
+#include "core/result.h"
+#include "jit/compiler.h"
+#include "jit/region.h"
+
+// The tiered JIT as the interpreter sees it (core::CompiledTier): count block executions,
+// compile hot regions in batches, synchronously, and run them when the budget allows.
+namespace lockstep::jit {
+
+struct JitOptions {
+  // Executions of a block before its region is queued for compilation.
+  core::u32 threshold = 200;
+  // Hot regions compiled together in one LLVM module (LLVM's cost is mostly per module).
+  unsigned batch = 8;
+  // A queued region waits at most this many block executions for its batch to fill.
+  u64 batch_window = 20'000;
+  // The code cache bound: compiled regions kept at once; past it everything is dropped (and
+  // recompiled as it gets hot again).
+  unsigned max_regions = 4096;
+  // Guest instructions per region at most.
+  unsigned max_region_insns = 512;
+  // --jit-verify: run the interpreter on a copy of the state beside every region execution.
+  bool verify = false;
+};
+
+struct JitStats {
+  u64 regions_compiled = 0;
+  u64 batches = 0;
+  u64 compile_failures = 0;
+  double compile_seconds = 0;  // host time, for --jit-stats only; never reaches the guest
+  u64 region_entries = 0;
+  u64 compiled_insns = 0;      // guest instructions retired in compiled code
+  u64 budget_refusals = 0;     // a region not entered because the budget was too small
+  u64 evictions = 0;           // times the bounded cache was emptied
+  u64 drops = 0;               // times the code was dropped (code writes, fence.i, reset, snapshot)
+  u64 verified = 0, unverifiable = 0;
+  std::string first_failure;   // why a region could not be compiled (the first time)
+};
+
+class Verifier;
+
+class Jit final : public core::CompiledTier {
+ public:
+  static Result<std::unique_ptr<Jit>> create(const JitOptions& options);
+  ~Jit() override;
+
+  bool execute(core::Hart& h, core::Block& block, u64 end_icount) override;
+
+  const JitStats& stats() const { return stats_; }
+  // --jit-stats: regions, compile time, hit rates; `total_insns` is the run's whole icount.
+  void print_stats(std::FILE* out, u64 total_insns) const;
+
+ private:
+  struct Region;
+  // Where a block of a compiled region can be entered (every block can).
+  struct Entry {
+    Region* region = nullptr;
+    core::u32 block = 0;  // index in region->plan.blocks
+    u64 vpc = 0;          // the virtual pc the region's code was planned for
+    u64 len = 0;          // instructions in that block: the least budget worth entering with
+  };
+  struct Region {
+    RegionPlan plan;
+    RegionFn fn = nullptr;
+    std::vector<Entry> entries;  // one per plan block, same order
+  };
+  struct Pending {
+    core::Block* block;
+    u64 vpc;
+    u64 queued_at;  // offered_ when queued
+  };
+
+  Jit(const JitOptions& options, std::unique_ptr<Compiler> compiler);
+  void compile_pending(core::Hart& h);
+  // Frees all compiled code. Only when no live block points at it: the code cache's
+  // invalidate_all retired them all (the tier notices through CodeCache::generation).
+  void drop_compiled();
+
+  JitOptions options_;
+  std::unique_ptr<Compiler> compiler_;
+  std::unique_ptr<Verifier> verifier_;
+  std::vector<std::unique_ptr<Region>> regions_;
+  std::vector<Pending> pending_;
+  // Physical address of each compiled block -> its entry. Only looked up, never iterated, so its
+  // order cannot reach anything.
+  std::unordered_map<u64, Entry*> entry_at_;
+  u64 generation_ = 0;
+  u64 offered_ = 0;  // blocks offered so far: the batch window's clock (deterministic)
+  JitStats stats_;
+};
+
+}  // namespace lockstep::jit
