@@ -24,6 +24,7 @@
 #include <llvm/Transforms/Scalar/DeadStoreElimination.h>
 #include <llvm/Transforms/Scalar/EarlyCSE.h>
 #include <llvm/Transforms/Scalar/GVN.h>
+#include <llvm/Transforms/Scalar/JumpThreading.h>
 #include <llvm/Transforms/Scalar/SROA.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Transforms/IPO/GlobalDCE.h>
@@ -62,6 +63,22 @@ std::string to_string(llvm::Error e) {
 llvm::StringRef bitcode_bytes() {
   return llvm::StringRef(lockstep_semantics_bitcode,
                          static_cast<size_t>(lockstep_semantics_bitcode_end - lockstep_semantics_bitcode));
+}
+
+// core/fpu works on values and its flags argument only (core/fpu/README.md: nothing there reads
+// guest state); its inline asm touches MXCSR and locals. Saying so lets LLVM keep registers and
+// CSRs in SSA values across a floating-point operation, and no pc/icount store is needed before it.
+bool is_fpu_function(const llvm::Function* f) {
+  return f && f->getName().startswith("_ZN8lockstep4core3fpu");
+}
+
+void describe_fpu_functions(llvm::Module& m) {
+  for (llvm::Function& f : m) {
+    if (!is_fpu_function(&f)) continue;
+    f.addFnAttr(llvm::Attribute::InaccessibleMemOrArgMemOnly);
+    f.addFnAttr(llvm::Attribute::NoUnwind);
+    f.addFnAttr(llvm::Attribute::WillReturn);
+  }
 }
 
 // One batch of regions being turned into IR: the lazily loaded semantics module plus the
@@ -228,15 +245,16 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
       }
       // The inlined code spans the blocks from `code` to the one now holding `marker` (the
       // switch on the returned flow). Whatever it calls out of line (slow paths, CSR access) may
-      // read pc and icount, and whatever reads h.pc itself (auipc, branches) needs it: store them
-      // there, and only there.
+      // read icount, and whatever reads h.pc itself (auipc, branches, the Sync exit after a device
+      // access) needs pc: store them there, and only there.
       bool reads_pc = false;
       for (auto it = code->getIterator();; ++it) {
         for (llvm::Instruction& inst : *it) {
           if (auto* c = llvm::dyn_cast<llvm::CallInst>(&inst)) {
-            if (c->isInlineAsm() || llvm::isa<llvm::IntrinsicInst>(c)) continue;
+            if (c->isInlineAsm() || llvm::isa<llvm::IntrinsicInst>(c) || is_fpu_function(c->getCalledFunction())) continue;
+            // Only icount: the clock (minstret, time, device timers) reads it. No out-of-line
+            // function reads h.pc, and mret/sret have already set it when they call set_priv.
             b_.SetInsertPoint(c);
-            store_field(h, kPcOffset, b_.getInt64(pc));
             store_field(h, kIcountOffset, icount);
           } else if (auto* ld = llvm::dyn_cast<llvm::LoadInst>(&inst); ld && &inst != pc_store && &inst != icount_store) {
             int64_t offset = 0;
@@ -334,6 +352,7 @@ Result<std::unique_ptr<Compiler>> Compiler::create(CompileOptions options) {
   static const bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser();  // the FPU semantics are inline asm
     return true;
   }();
   (void)initialized;
@@ -401,6 +420,7 @@ Result<std::vector<RegionFn>> Compiler::compile(const std::vector<const RegionPl
     functions.push_back(f.value());
   }
   if (Status s = materialize_reachable(*m, functions); !s) return s.error();
+  describe_fpu_functions(*m);
   // Only the region functions are entry points; everything else may be inlined away or dropped.
   for (llvm::Function& f : *m) {
     if (!f.isDeclaration() && std::find(functions.begin(), functions.end(), &f) == functions.end()) {
@@ -445,12 +465,25 @@ Result<std::vector<RegionFn>> Compiler::compile(const std::vector<const RegionPl
     // is folding them, forwarding register values between instructions and dropping the flow
     // checks of instructions that cannot leave.
     llvm::FunctionPassManager fpm;
+    const char* variant = std::getenv("LOCKSTEP_JIT_PIPE");
+    const int pipe = variant ? std::atoi(variant) : 0;
     fpm.addPass(llvm::SROAPass());
     fpm.addPass(llvm::EarlyCSEPass(true));
     fpm.addPass(llvm::InstCombinePass());
     fpm.addPass(llvm::SimplifyCFGPass());
-    fpm.addPass(llvm::GVNPass());
-    fpm.addPass(llvm::DSEPass());
+    if (pipe == 0) {
+      fpm.addPass(llvm::GVNPass());
+      fpm.addPass(llvm::DSEPass());
+    } else if (pipe == 1) {
+      fpm.addPass(llvm::JumpThreadingPass());
+      fpm.addPass(llvm::EarlyCSEPass(true));
+    } else if (pipe == 2) {
+      fpm.addPass(llvm::JumpThreadingPass());
+      fpm.addPass(llvm::GVNPass());
+      fpm.addPass(llvm::DSEPass());
+    } else if (pipe == 3) {
+      fpm.addPass(llvm::EarlyCSEPass(true));
+    }
     fpm.addPass(llvm::InstCombinePass());
     fpm.addPass(llvm::SimplifyCFGPass());
     llvm::ModulePassManager mpm;
