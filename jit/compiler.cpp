@@ -1,5 +1,7 @@
 #include "jit/compiler.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <chrono>
@@ -18,7 +20,9 @@
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/CommandLine.h>
 #include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Support/Timer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Transforms/InstCombine/InstCombine.h>
 #include <llvm/Transforms/Scalar/DeadStoreElimination.h>
@@ -52,6 +56,7 @@ const u64 kHostLayout[] = {
 };
 constexpr u64 kPcOffset = offsetof(Hart, pc);
 constexpr u64 kIcountOffset = offsetof(Hart, icount);
+constexpr u64 kStopBlockOffset = offsetof(Hart, stop_block);
 #pragma GCC diagnostic pop
 
 std::string to_string(llvm::Error e) {
@@ -78,6 +83,50 @@ void describe_fpu_functions(llvm::Module& m) {
     f.addFnAttr(llvm::Attribute::InaccessibleMemOrArgMemOnly);
     f.addFnAttr(llvm::Attribute::NoUnwind);
     f.addFnAttr(llvm::Attribute::WillReturn);
+  }
+}
+
+// Functions this process already has (the project compiler's copies of the same inline
+// functions: soft-float, out-of-line semantics helpers) are called there instead of being
+// compiled again in every module: LLVM's time is spent per instruction it compiles.
+void use_process_copies(llvm::Module& m, const std::vector<llvm::Function*>& keep) {
+  for (llvm::Function& f : m) {
+    if (f.isDeclaration() || std::find(keep.begin(), keep.end(), &f) != keep.end()) continue;
+    if (!f.hasLinkOnceODRLinkage() && !f.hasWeakODRLinkage()) continue;  // only ODR copies are interchangeable
+    if (!dlsym(RTLD_DEFAULT, f.getName().str().c_str())) continue;
+    f.deleteBody();
+    f.setLinkage(llvm::GlobalValue::ExternalLinkage);
+    f.setComdat(nullptr);
+  }
+}
+
+// A core/fpu call gets its flags through a pointer into the hart (`u32& fflags`), which tells LLVM
+// the call may write anywhere in the hart: every register and CSR would be reloaded after each
+// floating-point instruction, and the FS/rounding-mode checks of the next one could not fold.
+// Passing the address of a local instead (copied in and out around the call) keeps the effect
+// on the hart exactly the same and lets LLVM see that nothing else changes.
+void isolate_fpu_flags(llvm::Function& fn, llvm::Value* h) {
+  std::vector<llvm::CallInst*> calls;
+  for (llvm::BasicBlock& bb : fn) {
+    for (llvm::Instruction& inst : bb) {
+      if (auto* c = llvm::dyn_cast<llvm::CallInst>(&inst); c && is_fpu_function(c->getCalledFunction())) calls.push_back(c);
+    }
+  }
+  if (calls.empty()) return;
+  llvm::IRBuilder<> entry(&*fn.getEntryBlock().getFirstInsertionPt());
+  for (llvm::CallInst* c : calls) {
+    for (unsigned k = 0; k < c->arg_size(); ++k) {
+      llvm::Value* arg = c->getArgOperand(k);
+      if (!arg->getType()->isPointerTy() || llvm::getUnderlyingObject(arg, 16) != h) continue;
+      llvm::Type* ty = arg->getType()->getPointerElementType();
+      if (!ty->isIntegerTy()) continue;
+      llvm::AllocaInst* local = entry.CreateAlloca(ty, nullptr, "fpu_flags");
+      llvm::IRBuilder<> b(c);
+      b.CreateStore(b.CreateLoad(ty, arg), local);
+      c->setArgOperand(k, local);
+      b.SetInsertPoint(c->getNextNode());
+      b.CreateStore(b.CreateLoad(ty, local), arg);
+    }
   }
 }
 
@@ -192,6 +241,12 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
   b_.SetInsertPoint(entry);
   llvm::AllocaInst* icount_var = b_.CreateAlloca(i64_, nullptr, "icount");
   b_.CreateStore(b_.CreateLoad(i64_, hart_field(h, kIcountOffset)), icount_var);
+  // The dispatcher enters regions with stop_block clear (it clears it before every block);
+  // saying so lets LLVM drop the "device access?" exit after every fast-path memory access.
+  {
+    llvm::Value* bytes = b_.CreateBitCast(h, i8_->getPointerTo());
+    b_.CreateStore(b_.getInt8(0), b_.CreateConstInBoundsGEP1_64(i8_, bytes, kStopBlockOffset));
+  }
 
   std::vector<llvm::BasicBlock*> heads;
   for (size_t k = 0; k < plan.blocks.size(); ++k) {
@@ -252,10 +307,14 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
         for (llvm::Instruction& inst : *it) {
           if (auto* c = llvm::dyn_cast<llvm::CallInst>(&inst)) {
             if (c->isInlineAsm() || llvm::isa<llvm::IntrinsicInst>(c) || is_fpu_function(c->getCalledFunction())) continue;
-            // Only icount: the clock (minstret, time, device timers) reads it. No out-of-line
-            // function reads h.pc, and mret/sret have already set it when they call set_priv.
+            // icount: the clock (minstret, time, device timers) reads it. The core's out-of-line
+            // functions (declarations here: csr_read, load_slow, set_priv, ...) never read h.pc,
+            // and mret/sret have already set it when they call set_priv; a semantics helper clang
+            // left out of line (a definition) might, so pc is stored at the instruction's start.
             b_.SetInsertPoint(c);
             store_field(h, kIcountOffset, icount);
+            const llvm::Function* callee = c->getCalledFunction();
+            if (!callee || !callee->isDeclaration()) reads_pc = true;
           } else if (auto* ld = llvm::dyn_cast<llvm::LoadInst>(&inst); ld && &inst != pc_store && &inst != icount_store) {
             int64_t offset = 0;
             const llvm::Value* base_ptr =
@@ -297,6 +356,7 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
       }
     }
   }
+  isolate_fpu_flags(*fn, h);
   annotate_memory(*fn, h);
   return fn;
 }
@@ -346,13 +406,21 @@ struct Compiler::Impl {
 };
 
 Compiler::Compiler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Compiler::~Compiler() { drop_all(); }
+Compiler::~Compiler() {
+  drop_all();
+  if (std::getenv("LOCKSTEP_JIT_LLVM_ARGS")) llvm::TimerGroup::printAll(llvm::errs());
+}
 
 Result<std::unique_ptr<Compiler>> Compiler::create(CompileOptions options) {
   static const bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     llvm::InitializeNativeTargetAsmParser();  // the FPU semantics are inline asm
+    // Debugging LLVM itself (e.g. LOCKSTEP_JIT_LLVM_ARGS=-time-passes); never needed otherwise.
+    if (const char* args = std::getenv("LOCKSTEP_JIT_LLVM_ARGS")) {
+      const char* argv[] = {"lockstep", args};
+      llvm::cl::ParseCommandLineOptions(2, argv);
+    }
     return true;
   }();
   (void)initialized;
@@ -378,7 +446,7 @@ Result<std::unique_ptr<Compiler>> Compiler::create(CompileOptions options) {
 
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) return Error{"LLVM cannot target this host: " + to_string(jtmb.takeError())};
-  jtmb->setCodeGenOptLevel(std::getenv("LOCKSTEP_JIT_CG0") ? llvm::CodeGenOpt::None : llvm::CodeGenOpt::Less);
+  jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Less);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit) return Error{"LLVM's JIT does not start: " + to_string(jit.takeError())};
   auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess((*jit)->getDataLayout().getGlobalPrefix());
@@ -420,6 +488,7 @@ Result<std::vector<RegionFn>> Compiler::compile(const std::vector<const RegionPl
     functions.push_back(f.value());
   }
   if (Status s = materialize_reachable(*m, functions); !s) return s.error();
+  use_process_copies(*m, functions);
   describe_fpu_functions(*m);
   // Only the region functions are entry points; everything else may be inlined away or dropped.
   for (llvm::Function& f : *m) {
@@ -465,25 +534,15 @@ Result<std::vector<RegionFn>> Compiler::compile(const std::vector<const RegionPl
     // is folding them, forwarding register values between instructions and dropping the flow
     // checks of instructions that cannot leave.
     llvm::FunctionPassManager fpm;
-    const char* variant = std::getenv("LOCKSTEP_JIT_PIPE");
-    const int pipe = variant ? std::atoi(variant) : 0;
+    // JumpThreading removes what the inlined flow checks leave behind: after one floating-point
+    // instruction passed its FS and rounding-mode checks, the next one's fold away.
     fpm.addPass(llvm::SROAPass());
     fpm.addPass(llvm::EarlyCSEPass(true));
     fpm.addPass(llvm::InstCombinePass());
     fpm.addPass(llvm::SimplifyCFGPass());
-    if (pipe == 0) {
-      fpm.addPass(llvm::GVNPass());
-      fpm.addPass(llvm::DSEPass());
-    } else if (pipe == 1) {
-      fpm.addPass(llvm::JumpThreadingPass());
-      fpm.addPass(llvm::EarlyCSEPass(true));
-    } else if (pipe == 2) {
-      fpm.addPass(llvm::JumpThreadingPass());
-      fpm.addPass(llvm::GVNPass());
-      fpm.addPass(llvm::DSEPass());
-    } else if (pipe == 3) {
-      fpm.addPass(llvm::EarlyCSEPass(true));
-    }
+    fpm.addPass(llvm::JumpThreadingPass());
+    fpm.addPass(llvm::GVNPass());
+    fpm.addPass(llvm::DSEPass());
     fpm.addPass(llvm::InstCombinePass());
     fpm.addPass(llvm::SimplifyCFGPass());
     llvm::ModulePassManager mpm;

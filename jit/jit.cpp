@@ -21,7 +21,6 @@ Jit::Jit(const JitOptions& options, std::unique_ptr<Compiler> compiler)
     : options_(options), compiler_(std::move(compiler)) {
   if (options_.threshold == 0) options_.threshold = 1;
   if (options_.batch == 0) options_.batch = 1;
-  if (const char* m = std::getenv("LOCKSTEP_JIT_MAXINSNS")) options_.max_region_insns = std::atoi(m);
   if (options_.verify) verifier_ = std::make_unique<Verifier>();
 }
 
