@@ -15,8 +15,11 @@
 namespace lockstep::jit {
 
 struct JitOptions {
-  // Executions of a block before its region is queued for compilation.
-  core::u32 threshold = 200;
+  // Executions of a block before its region is queued for compilation. High, because LLVM costs
+  // ~10-50 ms per region: a region must save more interpretation than that (a boot to the U-Boot
+  // prompt, 24M instructions, gains nothing from compiling; the benchmarks' loops run ~10^6-10^7
+  // times).
+  core::u32 threshold = 100'000;
   // Hot regions compiled together in one LLVM module (LLVM's cost is mostly per module).
   unsigned batch = 8;
   // A queued region waits at most this many block executions for its batch to fill.
