@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <chrono>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -21,6 +22,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/CommandLine.h>
+#include <llvm/Support/ErrorHandling.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/Timer.h>
 #include <llvm/Support/TargetSelect.h>
@@ -416,10 +418,18 @@ Result<std::unique_ptr<Compiler>> Compiler::create(CompileOptions options) {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     llvm::InitializeNativeTargetAsmParser();  // the FPU semantics are inline asm
+    // An LLVM failure is ours, not the guest's: one clear line and exit code 1, never an abort.
+    llvm::install_fatal_error_handler([](void*, const char* reason, bool) {
+      std::fprintf(stderr, "lockstep: the JIT (LLVM) failed: %s (run with --jit=off to interpret)\n", reason);
+      std::fflush(stdout);
+      std::_Exit(1);
+    });
     // Debugging LLVM itself (e.g. LOCKSTEP_JIT_LLVM_ARGS=-time-passes); never needed otherwise.
     if (const char* args = std::getenv("LOCKSTEP_JIT_LLVM_ARGS")) {
-      const char* argv[] = {"lockstep", args};
-      llvm::cl::ParseCommandLineOptions(2, argv);
+      static std::string text = args;
+      std::vector<const char*> argv = {"lockstep"};
+      for (char* word = std::strtok(text.data(), " "); word; word = std::strtok(nullptr, " ")) argv.push_back(word);
+      llvm::cl::ParseCommandLineOptions(static_cast<int>(argv.size()), argv.data());
     }
     return true;
   }();
