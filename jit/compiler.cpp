@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <atomic>
+#include <map>
+#include <mutex>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
@@ -402,9 +405,13 @@ Status materialize_reachable(llvm::Module& m, const std::vector<llvm::Function*>
 struct Compiler::Impl {
   CompileOptions options;
   std::unique_ptr<llvm::orc::LLJIT> jit;
-  std::vector<llvm::orc::ResourceTrackerSP> trackers;
+  // LLVM 14's ORC does not take a module's removal while it is still being compiled: compiling
+  // and dropping exclude each other (a drop waits for the batch in flight).
+  std::mutex compile_mutex;
+  std::mutex trackers_mutex;
+  std::map<u64, llvm::orc::ResourceTrackerSP> trackers;  // module id -> its code
   u64 next_region = 0;
-  u64 modules = 0;
+  std::atomic<u64> modules{0};
 };
 
 Compiler::Compiler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -471,14 +478,33 @@ Result<std::unique_ptr<Compiler>> Compiler::create(CompileOptions options) {
 
 u64 Compiler::modules_compiled() const { return impl_->modules; }
 
-void Compiler::drop_all() {
-  for (auto& t : impl_->trackers) {
-    if (llvm::Error e = t->remove()) llvm::consumeError(std::move(e));
+void Compiler::drop(u64 module) {
+  std::lock_guard<std::mutex> compiling(impl_->compile_mutex);
+  llvm::orc::ResourceTrackerSP tracker;
+  {
+    std::lock_guard<std::mutex> lock(impl_->trackers_mutex);
+    auto it = impl_->trackers.find(module);
+    if (it == impl_->trackers.end()) return;
+    tracker = it->second;
+    impl_->trackers.erase(it);
   }
-  impl_->trackers.clear();
+  if (llvm::Error e = tracker->remove()) llvm::consumeError(std::move(e));
 }
 
-Result<std::vector<RegionFn>> Compiler::compile(const std::vector<const RegionPlan*>& plans) {
+void Compiler::drop_all() {
+  std::lock_guard<std::mutex> compiling(impl_->compile_mutex);
+  std::map<u64, llvm::orc::ResourceTrackerSP> trackers;
+  {
+    std::lock_guard<std::mutex> lock(impl_->trackers_mutex);
+    trackers.swap(impl_->trackers);
+  }
+  for (auto& [id, t] : trackers) {
+    if (llvm::Error e = t->remove()) llvm::consumeError(std::move(e));
+  }
+}
+
+Result<Compiler::Compiled> Compiler::compile(const std::vector<const RegionPlan*>& plans) {
+  std::lock_guard<std::mutex> compiling(impl_->compile_mutex);
   const auto t_start = std::chrono::steady_clock::now();
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto buffer = llvm::MemoryBuffer::getMemBuffer(bitcode_bytes(), "semantics", false);
@@ -571,8 +597,11 @@ Result<std::vector<RegionFn>> Compiler::compile(const std::vector<const RegionPl
   if (llvm::Error e = impl_->jit->addIRModule(tracker, llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx)))) {
     return Error{"LLVM rejected a region module: " + to_string(std::move(e))};
   }
-  impl_->trackers.push_back(tracker);
-  ++impl_->modules;
+  const u64 module = ++impl_->modules;
+  {
+    std::lock_guard<std::mutex> lock(impl_->trackers_mutex);
+    impl_->trackers[module] = tracker;
+  }
   std::vector<RegionFn> out;
   for (const std::string& name : names) {
     auto sym = impl_->jit->lookup(name);
@@ -583,7 +612,7 @@ Result<std::vector<RegionFn>> Compiler::compile(const std::vector<const RegionPl
     fmt::print(stderr, "jit-debug: {:.1f} ms in codegen\n",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() * 1e3);
   }
-  return out;
+  return Compiled{std::move(out), module};
 }
 
 }  // namespace lockstep::jit

@@ -30,10 +30,16 @@ class Compiler {
   static Result<std::unique_ptr<Compiler>> create(CompileOptions options = {});
   ~Compiler();
 
-  // Compiles the plans into one LLVM module (one LLVM round trip for the batch); returns one
-  // function per plan, in order.
-  Result<std::vector<RegionFn>> compile(const std::vector<const RegionPlan*>& plans);
-  // Frees the code of every region compiled so far; their functions must not run again.
+  struct Compiled {
+    std::vector<RegionFn> functions;  // one per plan, in order
+    u64 module = 0;                   // for drop()
+  };
+  // Compiles the plans into one LLVM module (one LLVM round trip for the batch). Safe to call
+  // from a helper thread while the guest thread runs other regions or calls drop/drop_all.
+  Result<Compiled> compile(const std::vector<const RegionPlan*>& plans);
+  // Frees the code of one module / of every module compiled so far; their functions must not
+  // run again.
+  void drop(u64 module);
   void drop_all();
 
   u64 modules_compiled() const;

@@ -22,9 +22,18 @@ Jit::Jit(const JitOptions& options, std::unique_ptr<Compiler> compiler)
   if (options_.threshold == 0) options_.threshold = 1;
   if (options_.batch == 0) options_.batch = 1;
   if (options_.verify) verifier_ = std::make_unique<Verifier>();
+  if (options_.helper_thread) helper_ = std::thread([this] { helper_main(); });
 }
 
-Jit::~Jit() = default;
+Jit::~Jit() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_helper_.notify_all();
+  if (helper_.joinable()) helper_.join();
+  compiler_->drop_all();
+}
 
 Result<std::unique_ptr<Jit>> Jit::create(const JitOptions& options) {
   auto compiler = Compiler::create();
@@ -33,17 +42,56 @@ Result<std::unique_ptr<Jit>> Jit::create(const JitOptions& options) {
 }
 
 void Jit::drop_compiled() {
-  if (!regions_.empty()) ++stats_.drops;
+  if (!regions_.empty() || !jobs_.empty()) ++stats_.drops;
+  {
+    // Batches in flight were planned from code that is gone: whoever finishes last frees them.
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& job : jobs_) {
+      job->stale = true;
+      if (job->done && job->result.ok()) compiler_->drop(job->result.value().module);
+    }
+  }
+  jobs_.clear();
   pending_.clear();
   entry_at_.clear();
+  never_.clear();
   regions_.clear();
   compiler_->drop_all();
+}
+
+void Jit::run_job(Compiler& compiler, Job& job) {
+  const auto started = std::chrono::steady_clock::now();
+  job.result = compiler.compile(job.plans);
+  job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+void Jit::helper_main() {
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_helper_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      job = queue_.front();
+      queue_.pop_front();
+      if (job->stale) continue;
+    }
+    run_job(*compiler_, *job);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      job->done = true;
+      if (job->stale && job->result.ok()) compiler_->drop(job->result.value().module);
+    }
+    job_done_.notify_all();
+  }
 }
 
 void Jit::compile_pending(core::Hart& h) {
   std::vector<Pending> batch;
   batch.swap(pending_);
-  if (regions_.size() + batch.size() > options_.max_regions) {
+  u64 in_flight = 0;
+  for (const auto& job : jobs_) in_flight += job->regions.size();
+  if (regions_.size() + in_flight + batch.size() > options_.max_regions) {
     // The bounded cache is full: start over. Blocks go too (they point at regions); they are
     // decoded again as they run, and regions recompiled as they get hot again.
     ++stats_.evictions;
@@ -52,9 +100,7 @@ void Jit::compile_pending(core::Hart& h) {
     drop_compiled();
     return;
   }
-  const auto started = std::chrono::steady_clock::now();
-  std::vector<std::unique_ptr<Region>> fresh;
-  std::vector<const RegionPlan*> plans;
+  auto job = std::make_shared<Job>();
   std::unordered_map<u64, bool> planned;  // block paddrs already in a plan of this batch
   // Warm: the interpreter ran the block at least a quarter as often as the threshold.
   const auto is_hot = [&](u64 paddr) {
@@ -62,7 +108,7 @@ void Jit::compile_pending(core::Hart& h) {
     return b && (b->compiled_region || b->hits >= std::max<core::u32>(1, options_.threshold / 4));
   };
   for (const Pending& p : batch) {
-    if (planned.count(p.block->paddr)) continue;  // another region of this batch has it: attached below
+    if (planned.count(p.block->paddr)) continue;  // another region of this batch has it: attached at install
     core::RamBlock* ram = h.bus->find_ram(p.block->paddr);
     if (!ram) {
       p.block->hits = kNeverCompile;
@@ -76,22 +122,53 @@ void Jit::compile_pending(core::Hart& h) {
       continue;
     }
     for (const RegionBlock& b : region->plan.blocks) planned[p.block->paddr + (b.pc - p.vpc)] = true;
-    plans.push_back(&region->plan);
-    fresh.push_back(std::move(region));
+    job->plans.push_back(&region->plan);
+    job->regions.push_back(std::move(region));
   }
-  if (plans.empty()) return;
-  auto compiled = compiler_->compile(plans);
-  stats_.compile_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  ++stats_.batches;
-  if (!compiled) {
-    ++stats_.compile_failures;
-    if (stats_.first_failure.empty()) stats_.first_failure = compiled.error().message;
-    for (const Pending& p : batch) p.block->hits = kNeverCompile;
+  if (job->plans.empty()) return;
+  if (!options_.helper_thread) {
+    run_job(*compiler_, *job);
+    job->done = true;
+    install(h, *job);
     return;
   }
-  for (size_t k = 0; k < fresh.size(); ++k) {
-    Region& r = *fresh[k];
-    r.fn = compiled.value()[k];
+  job->install_at = progress_ + options_.install_delay;
+  jobs_.push_back(job);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(job);
+  }
+  wake_helper_.notify_one();
+}
+
+void Jit::install_due(core::Hart& h) {
+  while (!jobs_.empty() && jobs_.front()->install_at <= progress_) {
+    std::shared_ptr<Job> job = jobs_.front();
+    jobs_.pop_front();
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      job_done_.wait(lock, [&] { return job->done; });
+    }
+    install(h, *job);
+  }
+}
+
+void Jit::install(core::Hart& h, Job& job) {
+  stats_.compile_seconds += job.seconds;
+  ++stats_.batches;
+  if (!job.result) {
+    ++stats_.compile_failures;
+    if (stats_.first_failure.empty()) stats_.first_failure = job.result.error().message;
+    for (const auto& r : job.regions) {
+      never_[r->plan.entry_paddr] = true;
+      if (core::Block* b = h.code->find(r->plan.entry_paddr)) b->hits = kNeverCompile;
+    }
+    return;
+  }
+  const Compiler::Compiled& compiled = job.result.value();
+  for (size_t k = 0; k < job.regions.size(); ++k) {
+    Region& r = *job.regions[k];
+    r.fn = compiled.functions[k];
     r.entries.resize(r.plan.blocks.size());
     for (size_t b = 0; b < r.plan.blocks.size(); ++b) {
       const RegionBlock& rb = r.plan.blocks[b];
@@ -102,7 +179,7 @@ void Jit::compile_pending(core::Hart& h) {
         if (core::Block* block = h.code->find(paddr); block && !block->compiled_region) block->compiled_region = &e;
       }
     }
-    regions_.push_back(std::move(fresh[k]));
+    regions_.push_back(std::move(job.regions[k]));
     ++stats_.regions_compiled;
   }
 }
@@ -114,12 +191,18 @@ bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
     drop_compiled();
   }
   ++offered_;
+  // The install clock counts the instructions of the blocks offered: a function of the guest's
+  // path alone (never of the host), so batches land at the same instruction in every run.
+  progress_ += block.length;
+  if (!jobs_.empty() && jobs_.front()->install_at <= progress_) install_due(h);
   auto* entry = static_cast<Entry*>(block.compiled_region);
   if (!entry) {
     if (block.hits == kNeverCompile) return false;
     if (++block.hits == options_.threshold) {
       if (auto it = entry_at_.find(block.paddr); it != entry_at_.end()) {
         block.compiled_region = it->second;  // a block of a region compiled from elsewhere
+      } else if (never_.count(block.paddr)) {
+        block.hits = kNeverCompile;
       } else {
         pending_.push_back(Pending{&block, h.pc, offered_});
       }
@@ -147,6 +230,7 @@ bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
     rc = entry->region->fn(&h, end_icount, entry->block);
   }
   stats_.compiled_insns += h.icount - before;
+  progress_ += h.icount - before;
   if (rc != 0) core::finish_flow(h, static_cast<core::Flow>(rc));
   return true;
 }

@@ -1,7 +1,11 @@
 #pragma once
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -31,6 +35,13 @@ struct JitOptions {
   unsigned max_region_insns = 512;
   // --jit-verify: run the interpreter on a copy of the state beside every region execution.
   bool verify = false;
+  // Compile on a helper thread. Its results are installed at a deterministic point: when the
+  // guest has executed `install_delay` more instructions (counted over offered blocks) after
+  // the batch was queued, waiting for the helper if it is not done. So when compiled code
+  // starts to run never depends on host timing; only the waiting does. false: compile on the
+  // guest thread at the moment the batch is queued (install_delay 0).
+  bool helper_thread = true;
+  u64 install_delay = 20'000'000;
 };
 
 struct JitStats {
@@ -79,9 +90,23 @@ class Jit final : public core::CompiledTier {
     u64 vpc;
     u64 queued_at;  // offered_ when queued
   };
+  // A batch on its way through the compiler (guest thread -> helper -> guest thread).
+  struct Job {
+    std::vector<std::unique_ptr<Region>> regions;
+    std::vector<const RegionPlan*> plans;
+    u64 install_at = 0;   // progress_ at which the guest thread installs it
+    bool stale = false;   // the code it was planned from was dropped meanwhile
+    bool done = false;    // set by the helper, under mutex_
+    Result<Compiler::Compiled> result = Error{"not compiled"};
+    double seconds = 0;
+  };
 
   Jit(const JitOptions& options, std::unique_ptr<Compiler> compiler);
   void compile_pending(core::Hart& h);
+  static void run_job(Compiler& compiler, Job& job);
+  void install_due(core::Hart& h);
+  void install(core::Hart& h, Job& job);
+  void helper_main();
   // Frees all compiled code. Only when no live block points at it: the code cache's
   // invalidate_all retired them all (the tier notices through CodeCache::generation).
   void drop_compiled();
@@ -96,7 +121,17 @@ class Jit final : public core::CompiledTier {
   std::unordered_map<u64, Entry*> entry_at_;
   u64 generation_ = 0;
   u64 offered_ = 0;  // blocks offered so far: the batch window's clock (deterministic)
+  u64 progress_ = 0;  // instructions of the blocks offered so far: the install clock (deterministic)
   JitStats stats_;
+
+  // The helper thread and the jobs in flight, oldest first (installed in that order).
+  std::deque<std::shared_ptr<Job>> jobs_;   // guest thread: install order
+  std::deque<std::shared_ptr<Job>> queue_;  // helper thread: to compile (under mutex_)
+  std::unordered_map<u64, bool> never_;     // block paddrs whose compilation failed
+  std::mutex mutex_;
+  std::condition_variable wake_helper_, job_done_;
+  bool stopping_ = false;
+  std::thread helper_;
 };
 
 }  // namespace lockstep::jit

@@ -52,7 +52,7 @@ TEST_CASE("a loop region: planned with its back edge, run with exact budgets") {
   REQUIRE_MESSAGE(compiler.ok(), (compiler.ok() ? "" : compiler.error().message));
   auto fns = compiler.value()->compile({&plan});
   REQUIRE_MESSAGE(fns.ok(), (fns.ok() ? "" : fns.error().message));
-  const jit::RegionFn fn = fns.value()[0];
+  const jit::RegionFn fn = fns.value().functions[0];
 
   SUBCASE("to the end of the loop") {
     m.h.x[12] = 10;  // a2: ten iterations
