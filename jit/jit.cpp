@@ -41,6 +41,14 @@ Result<std::unique_ptr<Jit>> Jit::create(const JitOptions& options) {
   return std::unique_ptr<Jit>(new Jit(options, std::move(compiler.value())));
 }
 
+bool Jit::compiling() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& job : jobs_) {
+    if (!job->done && !job->stale) return true;
+  }
+  return false;
+}
+
 void Jit::drop_compiled() {
   if (!regions_.empty() || !jobs_.empty()) ++stats_.drops;
   {

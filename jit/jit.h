@@ -41,7 +41,7 @@ struct JitOptions {
   // starts to run never depends on host timing; only the waiting does. false: compile on the
   // guest thread at the moment the batch is queued (install_delay 0).
   bool helper_thread = true;
-  u64 install_delay = 20'000'000;
+  u64 install_delay = 8'000'000;
 };
 
 struct JitStats {
@@ -68,6 +68,8 @@ class Jit final : public core::CompiledTier {
   bool execute(core::Hart& h, core::Block& block, u64 end_icount) override;
 
   const JitStats& stats() const { return stats_; }
+  // Whether the helper thread is still compiling a batch (the destructor would wait for it).
+  bool compiling();
   // --jit-stats: regions, compile time, hit rates; `total_insns` is the run's whole icount.
   void print_stats(std::FILE* out, u64 total_insns) const;
 

@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include <cstdio>
@@ -296,6 +297,13 @@ int run_main(int argc, char** argv) {
   }
   if (digest) fmt::print(stderr, "digest {} {:016x}\n", vm.icount(), vm.digest());
   if (jit_stats && compiled_tier) compiled_tier->print_stats(stderr, vm.icount());
+  // A batch still compiling on the JIT's helper thread would make the Jit's destructor wait for
+  // code nobody will run: close the machine (disk images are flushed there) and end the process.
+  if (compiled_tier && compiled_tier->compiling()) {
+    created.value().reset();
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
   return code;
 }
 
