@@ -307,7 +307,10 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
       // switch on the returned flow). Whatever it calls out of line (slow paths, CSR access) may
       // read icount, and whatever reads h.pc itself (auipc, branches, the Sync exit after a device
       // access) needs pc: store them there, and only there.
-      bool reads_pc = false;
+      bool calls_helper = false;  // an out-of-line semantics helper that might read h.pc
+      bool calls_out = false;     // any out-of-line call that might write the hart
+      bool stores_pc = false;
+      std::vector<llvm::LoadInst*> state_loads;  // loads of h.pc / h.icount
       for (auto it = code->getIterator();; ++it) {
         for (llvm::Instruction& inst : *it) {
           if (auto* c = llvm::dyn_cast<llvm::CallInst>(&inst)) {
@@ -315,23 +318,53 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
             // icount: the clock (minstret, time, device timers) reads it. The core's out-of-line
             // functions (declarations here: csr_read, load_slow, set_priv, ...) never read h.pc,
             // and mret/sret have already set it when they call set_priv; a semantics helper clang
-            // left out of line (a definition) might, so pc is stored at the instruction's start.
+            // left out of line (a definition) might, so then pc is stored at the instruction's start.
             b_.SetInsertPoint(c);
             store_field(h, kIcountOffset, icount);
+            calls_out = true;
             const llvm::Function* callee = c->getCalledFunction();
-            if (!callee || !callee->isDeclaration()) reads_pc = true;
-          } else if (auto* ld = llvm::dyn_cast<llvm::LoadInst>(&inst); ld && &inst != pc_store && &inst != icount_store) {
+            if (!callee || !callee->isDeclaration()) calls_helper = true;
+          } else if (llvm::isa<llvm::LoadInst>(&inst) || llvm::isa<llvm::StoreInst>(&inst)) {
+            if (&inst == pc_store || &inst == icount_store) continue;
+            llvm::Value* ptr = llvm::getLoadStorePointerOperand(&inst);
             int64_t offset = 0;
-            const llvm::Value* base_ptr =
-                llvm::GetPointerBaseWithConstantOffset(ld->getPointerOperand(), offset, m_.getDataLayout());
-            if (base_ptr == h && (static_cast<u64>(offset) == kPcOffset || static_cast<u64>(offset) == kIcountOffset)) {
-              reads_pc = true;
+            const llvm::Value* base_ptr = llvm::GetPointerBaseWithConstantOffset(ptr, offset, m_.getDataLayout());
+            if (base_ptr != h) continue;
+            const u64 field = static_cast<u64>(offset);
+            if (field != kPcOffset && field != kIcountOffset) continue;
+            if (auto* ld = llvm::dyn_cast<llvm::LoadInst>(&inst)) {
+              state_loads.push_back(ld);
+            } else if (field == kPcOffset) {
+              stores_pc = true;
             }
           }
         }
         if (&*it == marker->getParent()) break;
       }
-      if (!reads_pc) {
+      // At the instruction's start h.pc is this pc and h.icount this icount. clang's GVN already
+      // forwarded every store-then-load inside the semantics function; so a load left in the
+      // code reads the value at the start, unless an out-of-line call between a store and the
+      // load could have written it. Without that case the loads become constants (and the hot
+      // path stores nothing).
+      bool reads_state = calls_helper;
+      if (!state_loads.empty()) {
+        if (!(stores_pc && calls_out)) {
+          for (llvm::LoadInst* ld : state_loads) {
+            int64_t offset = 0;
+            llvm::GetPointerBaseWithConstantOffset(ld->getPointerOperand(), offset, m_.getDataLayout());
+            llvm::Value* value = static_cast<u64>(offset) == kPcOffset ? static_cast<llvm::Value*>(b_.getInt64(pc)) : icount;
+            if (ld->getType() != value->getType()) {
+              reads_state = true;
+              continue;
+            }
+            ld->replaceAllUsesWith(value);
+            ld->eraseFromParent();
+          }
+        } else {
+          reads_state = true;
+        }
+      }
+      if (!reads_state) {
         pc_store->eraseFromParent();
         icount_store->eraseFromParent();
       }
