@@ -140,7 +140,9 @@ void Jit::compile_pending(core::Hart& h) {
     install(h, *job);
     return;
   }
-  job->install_at = progress_ + options_.install_delay;
+  u64 planned_insns = 0;
+  for (const RegionPlan* plan : job->plans) planned_insns += plan->insn_count;
+  job->install_at = progress_ + planned_insns * options_.install_delay_per_insn;
   jobs_.push_back(job);
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -36,12 +36,15 @@ struct JitOptions {
   // --jit-verify: run the interpreter on a copy of the state beside every region execution.
   bool verify = false;
   // Compile on a helper thread. Its results are installed at a deterministic point: when the
-  // guest has executed `install_delay` more instructions (counted over offered blocks) after
-  // the batch was queued, waiting for the helper if it is not done. So when compiled code
-  // starts to run never depends on host timing; only the waiting does. false: compile on the
-  // guest thread at the moment the batch is queued (install_delay 0).
-  bool helper_thread = true;
-  u64 install_delay = 8'000'000;
+  // guest has executed `install_delay_per_insn` more instructions per guest instruction in the
+  // batch (counted over offered blocks) after the batch was queued, waiting for the helper if it
+  // is not done. LLVM's time grows with the code compiled, and so does the delay: roughly the
+  // instructions the interpreter runs while LLVM compiles one. So when compiled code starts to
+  // run never depends on host timing; only the waiting does. false (the default: measured
+  // faster on a busy 2-core host, where the helper finds no idle core): compile on the guest
+  // thread at the moment the batch is queued.
+  bool helper_thread = false;
+  u64 install_delay_per_insn = 40'000;
 };
 
 struct JitStats {

@@ -82,6 +82,7 @@ int run_main(int argc, char** argv) {
   std::string jit_threshold_text;
   std::string jit_cache_text;
   bool jit_stats = false, jit_verify = false;
+  lockstep::jit::JitOptions jit_options;
   std::string signature_path;
   std::vector<std::string> send_on;  // pattern, text, pattern, text, ...
   std::string stop_on;
@@ -123,6 +124,9 @@ int run_main(int argc, char** argv) {
   app.add_option("--jit-threshold", jit_threshold_text, "executions of a block before its region is compiled (default 100000)");
   app.add_option("--jit-cache-regions", jit_cache_text,
                  "compiled regions kept at once; past it the code cache is emptied (default 4096)");
+  app.add_flag("--jit-compile-thread", jit_options.helper_thread,
+               "compile on a helper thread (installed at a deterministic instruction, waiting if needed); "
+               "pays off when a host core is idle");
   app.add_flag("--jit-stats", jit_stats, "at exit, print JIT statistics (regions, compile time, hit rates) to stderr");
   app.add_flag("--jit-verify", jit_verify,
                "check every compiled region execution against the interpreter on a copy of the state; "
@@ -172,7 +176,6 @@ int run_main(int argc, char** argv) {
     }
     max_insns = n.value();
   }
-  lockstep::jit::JitOptions jit_options;
   jit_options.verify = jit_verify;
   if (!jit_threshold_text.empty()) {
     auto n = parse_count(jit_threshold_text, "--jit-threshold");
@@ -192,8 +195,10 @@ int run_main(int argc, char** argv) {
     }
     jit_options.max_regions = static_cast<unsigned>(n.value());
   }
-  if (jit == "off" && (jit_verify || jit_stats || !jit_threshold_text.empty() || !jit_cache_text.empty())) {
-    fmt::print(stderr, "lockstep run: --jit-verify, --jit-stats, --jit-threshold and --jit-cache-regions need --jit=on or auto\n");
+  if (jit == "off" && (jit_verify || jit_stats || jit_options.helper_thread || !jit_threshold_text.empty() ||
+                       !jit_cache_text.empty())) {
+    fmt::print(stderr, "lockstep run: --jit-verify, --jit-stats, --jit-threshold, --jit-cache-regions and "
+                       "--jit-compile-thread need --jit=on or auto\n");
     return kExitError;
   }
   if (config.kernel.empty() && config.bios == "none") {
