@@ -26,8 +26,10 @@ struct JitOptions {
   core::u32 threshold = 100'000;
   // Hot regions compiled together in one LLVM module (LLVM's cost is mostly per module).
   unsigned batch = 8;
-  // A queued region waits at most this many block executions for its batch to fill.
-  u64 batch_window = 20'000;
+  // A queued region waits at most this many block executions for its batch to fill. LLVM has a
+  // cost per module besides the cost per instruction: fewer, fuller batches compile faster, and
+  // a few hundred thousand blocks are a few milliseconds of interpretation.
+  u64 batch_window = 300'000;
   // The code cache bound: compiled regions kept at once; past it everything is dropped (and
   // recompiled as it gets hot again).
   unsigned max_regions = 4096;
