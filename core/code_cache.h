@@ -32,6 +32,9 @@ class CodeCache {
 
   Block* find(u64 paddr) const;
   Block* insert(std::unique_ptr<Block> block);
+  // Drops all translations: decoded blocks here and, through generation(), everything the
+  // compiled tier built from them. The one entry point for code writes, fence.i, reset and
+  // loading a snapshot (call it after the RAM and harts are loaded, with flush_translations).
   void invalidate_all();
   void flush_jump_cache();
   void release_retired() {
