@@ -21,6 +21,7 @@ RamBlock* AddressSpace::add_ram(std::string name, u64 base, u64 size, bool read_
   block->host = static_cast<u8*>(mem);
   block->read_only = read_only;
   block->page_flags.assign((size + kPageSize - 1) / kPageSize, 0);
+  block->dirty_bitmap.assign((block->page_flags.size() + 63) / 64, 0);
   ram_.push_back(std::move(block));
   return ram_.back().get();
 }
@@ -71,6 +72,7 @@ bool AddressSpace::write_phys(u64 pa, unsigned size, u64 value) {
   if (RamBlock* b = find_ram(pa, size)) {
     if (b->read_only) return true;  // ROM ignores writes, as QEMU's ROM regions do
     std::memcpy(b->host + (pa - b->base), &value, size);
+    b->mark_dirty(pa, size);
     if (b->page_flags[(pa - b->base) / kPageSize] & kPageWatched) notify_store(pa, size, value);
     return true;
   }
@@ -86,6 +88,7 @@ bool AddressSpace::load_image(u64 pa, const u8* data, u64 len) {
   RamBlock* b = find_ram(pa, len);
   if (!b) return false;
   std::memcpy(b->host + (pa - b->base), data, len);
+  b->mark_dirty(pa, len);
   return true;
 }
 
@@ -109,6 +112,7 @@ bool AddressSpace::dma_write(u64 pa, const void* src, u64 len) {
     }
   }
   std::memcpy(b->host + (pa - b->base), src, len);
+  b->mark_dirty(pa, len);
   if (code_hit && on_code_write_) on_code_write_(on_code_write_ctx_);
   return true;
 }

@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,23 @@ struct RamBlock {
   // Per-page flags (kPageHasCode, kPageWatched): such pages never get a store-TLB entry,
   // so every store to them reaches the slow path.
   std::vector<u8> page_flags;
+  // Dirty log (for migration): one bit per page, set by every store that reaches the page
+  // (hart stores, device DMA, image loading) since the bit was last cleared. Stores reach a page
+  // without a slow path only through a store-TLB entry, and the slow path sets the bit before
+  // filling one; so after clearing bits, flush every hart's translations (flush_translations)
+  // and the next store to each page is seen again.
+  std::vector<u64> dirty_bitmap;
+
+  void mark_dirty(u64 pa, u64 len) {
+    if (len == 0) return;
+    for (u64 page = (pa - base) / kPageSize; page <= (pa - base + len - 1) / kPageSize; ++page) {
+      dirty_bitmap[page / 64] |= u64{1} << (page % 64);
+    }
+  }
+  bool page_dirty(u64 page_index) const { return (dirty_bitmap[page_index / 64] >> (page_index % 64)) & 1; }
+  void clear_dirty(u64 page_index) { dirty_bitmap[page_index / 64] &= ~(u64{1} << (page_index % 64)); }
+  void clear_all_dirty() { std::fill(dirty_bitmap.begin(), dirty_bitmap.end(), 0); }
+  u64 page_count() const { return (size + kPageSize - 1) / kPageSize; }
 
   bool contains(u64 pa, u64 len) const { return pa >= base && pa - base < size && len <= size - (pa - base); }
 };

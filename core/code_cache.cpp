@@ -16,6 +16,7 @@ Block* CodeCache::insert(std::unique_ptr<Block> block) {
 void CodeCache::invalidate_all() {
   for (auto& [addr, block] : blocks_) retired_.push_back(std::move(block));
   blocks_.clear();
+  ++generation_;
   flush_jump_cache();
 }
 

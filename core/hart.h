@@ -11,6 +11,7 @@ namespace lockstep::core {
 
 class AddressSpace;
 class CodeCache;
+class MemoryOverlay;
 
 enum class Priv : u8 { U = 0, S = 1, M = 3 };
 
@@ -93,6 +94,10 @@ struct Hart {
   Tlb load_tlb, store_tlb, fetch_tlb;
   u64 data_key = 0;   // TLB key for loads/stores in the current mode
   u64 fetch_key = 0;  // TLB key for instruction fetch
+
+  // Checking only (jit --jit-verify): a private view of memory that this hart's slow-path
+  // accesses use instead of RAM and devices (core/memory.h). nullptr in normal runs.
+  MemoryOverlay* overlay = nullptr;
 
   // The machine clock (minstret/mcycle read it) and the timer device behind the time CSR.
   VirtualClock* clock = nullptr;

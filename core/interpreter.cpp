@@ -255,6 +255,10 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
       if (block != &straddling) slot = CodeCache::JumpEntry{h.pc, h.fetch_key, block};
     }
 
+    if (!kTraced && cache.tier && block != &straddling && cache.tier->execute(h, *block, end)) {
+      if (h.stop_block) return StopReason::Request;
+      continue;
+    }
     const u64 budget = end - h.icount;
     if (!kTraced && block->length <= budget) {
       execute(h, block->insns.data());
@@ -267,6 +271,8 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
 }
 
 }  // namespace
+
+void finish_flow(Hart& h, Flow f) { after_trap_or_jump(h, f); }
 
 StopReason run_hart(Hart& h, u64 end_icount, const TraceSink* trace) {
   if (trace && trace->out) return run<true>(h, end_icount, trace);

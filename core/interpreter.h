@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdio>
 
+#include "core/code_cache.h"
 #include "core/hart.h"
 
 namespace lockstep::core {
@@ -15,6 +16,22 @@ enum class StopReason {
 struct TraceSink {
   std::FILE* out = nullptr;
 };
+
+// A faster engine for hot code (jit/), offered each block by run_hart. It must leave the hart
+// exactly as interpreting the same instructions would: same registers, memory, pc and icount,
+// and it may only stop where the interpreter could (never past end_icount).
+class CompiledTier {
+ public:
+  virtual ~CompiledTier() = default;
+  // Runs compiled code starting at `block` (h.pc is its first instruction) if there is some, and
+  // returns true; false leaves the hart untouched for the interpreter (cold block, too little
+  // budget). May compile, synchronously, before answering.
+  virtual bool execute(Hart& h, Block& block, u64 end_icount) = 0;
+};
+
+// What the dispatcher does after an instruction returned Trap, Jump or Sync (icount, trap entry,
+// WFI accounting); compiled code returns such flows to its caller, which finishes them here.
+void finish_flow(Hart& h, Flow f);
 
 // Runs the hart until its icount reaches end_icount or something needs the machine's attention.
 // Interrupts are taken only at block boundaries, which the dispatcher makes instruction-exact

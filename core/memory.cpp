@@ -55,6 +55,7 @@ bool mmio_write(Hart& h, u64 pa, unsigned size, u64 value) {
 }
 
 bool phys_read(Hart& h, u64 va, u64 pa, unsigned size, u64& out, Exc fault) {
+  if (h.overlay) return h.overlay->read(h, va, pa, size, out, fault);
   if (RamBlock* b = h.bus->find_ram(pa, size)) {
     out = 0;
     std::memcpy(&out, b->host + (pa - b->base), size);
@@ -87,11 +88,13 @@ bool phys_read(Hart& h, u64 va, u64 pa, unsigned size, u64& out, Exc fault) {
 }
 
 bool phys_write(Hart& h, u64 va, u64 pa, unsigned size, u64 value) {
+  if (h.overlay) return h.overlay->write(h, va, pa, size, value);
   if (RamBlock* b = h.bus->find_ram(pa, size)) {
     if (b->read_only) return true;
     note_code_write(h, *b, pa);
     if (((pa + size - 1) / kPageSize) != pa / kPageSize) note_code_write(h, *b, pa + size - 1);
     std::memcpy(b->host + (pa - b->base), &value, size);
+    b->mark_dirty(pa, size);  // before store_slow may give the page a store-TLB entry
     if (b->page_flags[(pa - b->base) / kPageSize] & kPageWatched) {
       h.stop_block = true;
       h.bus->notify_store(pa, size, value);
@@ -153,7 +156,7 @@ bool load_slow(Hart& h, u64 va, unsigned size, u64& out) {
   Translation t;
   if (!translate(h, va, size, Access::Read, t)) return false;
   if (RamBlock* b = h.bus->find_ram(t.pa, size)) {
-    if (t.page_cacheable && b->contains(t.pa & ~(kPageSize - 1), kPageSize)) {
+    if (t.page_cacheable && !h.overlay && b->contains(t.pa & ~(kPageSize - 1), kPageSize)) {
       fill_tlb(h.load_tlb, va, h.data_key, b->host + ((t.pa & ~(kPageSize - 1)) - b->base), t.pa & ~(kPageSize - 1));
     }
   }
@@ -176,7 +179,7 @@ bool store_slow(Hart& h, u64 va, unsigned size, u64 value) {
   if (RamBlock* b = h.bus->find_ram(t.pa, size)) {
     const u64 page = t.pa & ~(kPageSize - 1);
     // Pages with decoded code, and ROM, stay on the slow path so writes are seen.
-    if (t.page_cacheable && !b->read_only && b->contains(page, kPageSize) &&
+    if (t.page_cacheable && !h.overlay && !b->read_only && b->contains(page, kPageSize) &&
         !b->page_flags[(page - b->base) / kPageSize]) {
       fill_tlb(h.store_tlb, va, h.data_key, b->host + (page - b->base), page);
     }

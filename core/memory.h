@@ -10,6 +10,16 @@
 // On a fault the functions fill h.trap and return false.
 namespace lockstep::core {
 
+// A private view of guest memory for running an engine on a copy of a hart (jit --jit-verify):
+// while a hart has one, its physical accesses after translation go here, and nothing fills its
+// TLBs (so every access comes here). Returning false with h.trap set is an access fault.
+class MemoryOverlay {
+ public:
+  virtual ~MemoryOverlay() = default;
+  virtual bool read(Hart& h, u64 va, u64 pa, unsigned size, u64& out, Exc fault) = 0;
+  virtual bool write(Hart& h, u64 va, u64 pa, unsigned size, u64 value) = 0;
+};
+
 bool load_slow(Hart& h, u64 va, unsigned size, u64& out);
 bool store_slow(Hart& h, u64 va, unsigned size, u64 value);
 

@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "jit/jit.h"
 #include "machines/virt/virt_machine.h"
 #include "machines/virt/virt_snapshot.h"
 #include "snapshot/stream/zstd_source.h"
@@ -102,6 +104,10 @@ int run_main(int argc, char** argv) {
   std::optional<uint64_t> max_insns;
   bool digest = false, trace = false;
   std::string jit = "auto";
+  std::string jit_threshold_text;
+  std::string jit_cache_text;
+  bool jit_stats = false, jit_verify = false;
+  lockstep::jit::JitOptions jit_options;
   std::string signature_path;
   std::vector<std::string> send_on;  // pattern, text, pattern, text, ...
   std::string stop_on;
@@ -139,9 +145,21 @@ int run_main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-insns", max_insns_text, "stop after N instructions (exit code 3)");
   app.add_flag("--digest", digest, "at exit, print 'digest <icount> <xxh3-64>' of all machine state to stderr");
-  app.add_option("--jit", jit, "execution engine: off (interpreter), on, auto")
+  app.add_option("--jit", jit,
+                 "execution engine: off (interpreter only), on (tiered LLVM JIT; an error if it cannot start), "
+                 "auto (tiered JIT, or the interpreter with a warning if the JIT cannot start)")
       ->check(CLI::IsMember({"off", "on", "auto"}))
       ->capture_default_str();
+  app.add_option("--jit-threshold", jit_threshold_text, "executions of a block before its region is compiled (default 100000)");
+  app.add_option("--jit-cache-regions", jit_cache_text,
+                 "compiled regions kept at once; past it the code cache is emptied (default 4096)");
+  app.add_flag("--jit-compile-thread", jit_options.helper_thread,
+               "compile on a helper thread (installed at a deterministic instruction, waiting if needed); "
+               "pays off when a host core is idle");
+  app.add_flag("--jit-stats", jit_stats, "at exit, print JIT statistics (regions, compile time, hit rates) to stderr");
+  app.add_flag("--jit-verify", jit_verify,
+               "check every compiled region execution against the interpreter on a copy of the state; "
+               "stop at the first difference");
   app.add_flag("--trace", trace, "trace every instruction to stderr: icount, privilege, pc, bits, disassembly");
   app.add_flag("--htif", config.htif, "require HTIF (tohost/fromhost) even if the ELF has no tohost symbol");
   app.add_option("--save-at", save_at_texts,
@@ -227,8 +245,29 @@ int run_main(int argc, char** argv) {
     }
     max_insns = n.value();
   }
-  if (jit == "on") {
-    fmt::print(stderr, "lockstep run: --jit=on: the JIT is not built yet; use --jit=off or --jit=auto (interpreter)\n");
+  jit_options.verify = jit_verify;
+  if (!jit_threshold_text.empty()) {
+    auto n = parse_count(jit_threshold_text, "--jit-threshold");
+    if (!n || n.value() < 1 || n.value() > 1'000'000'000) {
+      fmt::print(stderr, "lockstep run: invalid --jit-threshold '{}': give a count from 1 to 1000000000\n",
+                 jit_threshold_text);
+      return kExitError;
+    }
+    jit_options.threshold = static_cast<uint32_t>(n.value());
+  }
+  if (!jit_cache_text.empty()) {
+    auto n = parse_count(jit_cache_text, "--jit-cache-regions");
+    if (!n || n.value() < 1 || n.value() > 1'000'000) {
+      fmt::print(stderr, "lockstep run: invalid --jit-cache-regions '{}': give a count from 1 to 1000000\n",
+                 jit_cache_text);
+      return kExitError;
+    }
+    jit_options.max_regions = static_cast<unsigned>(n.value());
+  }
+  if (jit == "off" && (jit_verify || jit_stats || jit_options.helper_thread || !jit_threshold_text.empty() ||
+                       !jit_cache_text.empty())) {
+    fmt::print(stderr, "lockstep run: --jit-verify, --jit-stats, --jit-threshold, --jit-cache-regions and "
+                       "--jit-compile-thread need --jit=on or auto\n");
     return kExitError;
   }
   if (config.kernel.empty() && config.bios == "none" && dump_vmstate_path.empty()) {
@@ -311,6 +350,21 @@ int run_main(int argc, char** argv) {
       return kExitError;
     }
   }
+  // The JIT (a compiled tier under the interpreter): guest-visible results are the same with or
+  // without it, so auto may fall back silently apart from a warning.
+  std::unique_ptr<lockstep::jit::Jit> compiled_tier;
+  if (jit != "off") {
+    auto created_jit = lockstep::jit::Jit::create(jit_options);
+    if (created_jit) {
+      compiled_tier = std::move(created_jit.value());
+      vm.hart(0).code->tier = compiled_tier.get();
+    } else if (jit == "on") {
+      fmt::print(stderr, "lockstep run: --jit=on: {}\n", created_jit.error().message);
+      return kExitError;
+    } else {
+      fmt::print(stderr, "lockstep: the JIT cannot start ({}); interpreting\n", created_jit.error().message);
+    }
+  }
   core::TraceSink sink{trace ? stderr : nullptr};
   if (migrate_at) cuts.push_back(*migrate_at);
   std::stable_sort(cuts.begin(), cuts.end(), [](const CutPoint& a, const CutPoint& b) { return a.icount < b.icount; });
@@ -366,6 +420,14 @@ int run_main(int argc, char** argv) {
     }
   }
   if (digest) fmt::print(stderr, "digest {} {:016x}\n", vm.icount(), vm.digest());
+  if (jit_stats && compiled_tier) compiled_tier->print_stats(stderr, vm.icount());
+  // A batch still compiling on the JIT's helper thread would make the Jit's destructor wait for
+  // code nobody will run: close the machine (disk images are flushed there) and end the process.
+  if (compiled_tier && compiled_tier->compiling()) {
+    created.value().reset();
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
   return code;
 }
 

@@ -195,3 +195,38 @@ TEST_CASE("sbi-hsm") {
   CHECK(a.out == b.out);
   CHECK(a.err == b.err);
 }
+
+// The JIT against the interpreter on real firmware: the same console output and the same
+// digest at the prompt, with one hart and with two (round-robin quanta cut regions short).
+// A low threshold makes most of the boot run compiled.
+TEST_CASE("uboot-jit") {
+  const std::string disk = make_disk(workdir("uboot-jit"));
+  for (unsigned harts : {1u, 2u}) {
+    CAPTURE(harts);
+    auto argv = lockstep_uboot("file=" + disk + ",format=raw,if=virtio,snapshot=on", kDiskCommands, harts);
+    auto interpreted = argv;
+    interpreted.push_back("--jit=off");
+    auto compiled = argv;
+    compiled.insert(compiled.end(), {"--jit=on", "--jit-threshold", "2000"});
+    const ProcessResult a = run_ok(interpreted);
+    const ProcessResult b = run_ok(compiled);
+    CHECK(a.out == b.out);
+    REQUIRE(a.err.find("digest ") != std::string::npos);
+    CHECK(a.err == b.err);
+  }
+}
+
+// Loading code while it runs (U-Boot relocates itself; virtio DMA into RAM) under --jit-verify:
+// every compiled region execution is checked against the interpreter.
+TEST_CASE("uboot-jit-verify") {
+  const std::string disk = make_disk(workdir("uboot-jit-verify"));
+  auto argv = lockstep_uboot("file=" + disk + ",format=raw,if=virtio,snapshot=on", kDiskCommands);
+  auto interpreted = argv;
+  interpreted.push_back("--jit=off");
+  auto verified = argv;
+  verified.insert(verified.end(), {"--jit=on", "--jit-threshold", "2000", "--jit-verify"});
+  const ProcessResult a = run_ok(interpreted);
+  const ProcessResult b = run_ok(verified);
+  CHECK(a.out == b.out);
+  CHECK(a.err == b.err);
+}

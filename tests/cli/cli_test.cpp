@@ -379,7 +379,10 @@ TEST_SUITE("bad-input") {
     expect_rejected(with(kernel(hello_elf()), {"-foo"}), "-foo");
     expect_rejected(with(kernel(hello_elf()), {"-M", "pc"}), "pc");
     expect_rejected({"frobnicate"}, "frobnicate");  // unknown subcommand
-    expect_rejected(with(kernel(hello_elf()), {"--jit=on"}), "JIT is not built");
+    expect_rejected(with(kernel(hello_elf()), {"--jit-threshold", "0"}), "--jit-threshold");
+    expect_rejected(with(kernel(hello_elf()), {"--jit-threshold", "lots"}), "--jit-threshold");
+    expect_rejected(with(kernel(hello_elf()), {"--jit-cache-regions", "-3"}), "--jit-cache-regions");
+    expect_rejected(with(kernel(hello_elf()), {"--jit=off", "--jit-verify"}), "--jit=on or auto");
     expect_rejected(with(kernel(hello_elf()), {"--jit=sideways"}), "sideways");
   }
 

@@ -4,6 +4,9 @@
 //       stdout byte for byte and the exit codes must match.
 //   guest_diff determinism LOCKSTEP ELF [-- extra lockstep args]
 //       two lockstep runs with --digest: identical stdout, exit code and `digest` lines.
+//   guest_diff jit-vs-interpreter LOCKSTEP ELF [-- extra lockstep args]
+//       the same comparison between --jit=off and --jit=on; extra args spelled --jit* go to the
+//       JIT run only, the others to both.
 //   guest_diff qemu-only QEMU ELF
 //       the guest must exit 0 on QEMU and print `minstret=<n>` as its last line.
 // `--qemu-arg X` (before `--`, repeatable) appends X to the QEMU command line.
@@ -175,12 +178,20 @@ int qemu_vs_lockstep(const std::string& lockstep, const std::string& qemu, const
   return 0;
 }
 
-int determinism(const std::string& lockstep, const std::string& elf, const std::vector<std::string>& extra) {
+// Two lockstep runs, with extra args `extra` and `extra2`: same output, exit code and digests.
+int determinism(const std::string& lockstep, const std::string& elf, const std::vector<std::string>& extra,
+                const std::vector<std::string>& extra2) {
   auto la = lockstep_argv(lockstep, elf, extra, true);
+  auto lb = lockstep_argv(lockstep, elf, extra2, true);
   RunResult a = run(la);
-  RunResult b = run(la);
-  fmt::print("lockstep: {}\n  run 1: {}, {:.2f} s\n  run 2: {}, {:.2f} s\n", join(la), a.status(), a.seconds, b.status(),
-             b.seconds);
+  RunResult b = run(lb);
+  if (la == lb) {
+    fmt::print("lockstep: {}\n  run 1: {}, {:.2f} s\n  run 2: {}, {:.2f} s\n", join(la), a.status(), a.seconds,
+               b.status(), b.seconds);
+  } else {
+    fmt::print("run 1: {}\n       {}, {:.2f} s\nrun 2: {}\n       {}, {:.2f} s\n", join(la), a.status(), a.seconds,
+               join(lb), b.status(), b.seconds);
+  }
   bool fail = false;
   for (const RunResult* r : {&a, &b}) {
     if (!ok_run(*r)) {
@@ -246,6 +257,7 @@ int usage() {
   fmt::print(stderr,
              "usage: guest_diff qemu-vs-lockstep LOCKSTEP QEMU ELF [-- lockstep args]\n"
              "       guest_diff determinism LOCKSTEP ELF [-- lockstep args]\n"
+             "       guest_diff jit-vs-interpreter LOCKSTEP ELF [-- lockstep args; --jit* ones for the JIT run only]\n"
              "       guest_diff qemu-only QEMU ELF\n"
              "       (--qemu-arg X before `--` appends X to the QEMU command)\n"
              "env: GUEST_DIFF_TIMEOUT=<seconds per run> (default 60)\n");
@@ -273,7 +285,23 @@ int main(int argc, char** argv) {
   if (args.empty()) return usage();
   const std::string& mode = args[0];
   if (mode == "qemu-vs-lockstep" && args.size() == 4) return qemu_vs_lockstep(args[1], args[2], args[3], extra);
-  if (mode == "determinism" && args.size() == 3) return determinism(args[1], args[2], extra);
+  if (mode == "determinism" && args.size() == 3) return determinism(args[1], args[2], extra, extra);
+  if (mode == "jit-vs-interpreter" && args.size() == 3) {
+    // Options spelled --jit* (and their values) go to the JIT run only, the rest to both.
+    std::vector<std::string> interpreter = {"--jit=off"}, jit = {"--jit=on"};
+    for (size_t i = 0; i < extra.size(); ++i) {
+      if (extra[i].starts_with("--jit")) {
+        jit.push_back(extra[i]);
+        if (extra[i].find('=') == std::string::npos && i + 1 < extra.size() && !extra[i + 1].starts_with("-")) {
+          jit.push_back(extra[++i]);
+        }
+      } else {
+        interpreter.push_back(extra[i]);
+        jit.push_back(extra[i]);
+      }
+    }
+    return determinism(args[1], args[2], interpreter, jit);
+  }
   if (mode == "qemu-only" && args.size() == 3 && extra.empty()) return qemu_only(args[1], args[2]);
   return usage();
 }

@@ -1,0 +1,264 @@
+#include "jit/jit.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "core/address_space.h"
+#include "core/code_cache.h"
+#include "jit/verify.h"
+
+namespace lockstep::jit {
+namespace {
+
+constexpr core::u32 kNeverCompile = ~core::u32{0};
+
+}  // namespace
+
+Jit::Jit(const JitOptions& options, std::unique_ptr<Compiler> compiler)
+    : options_(options), compiler_(std::move(compiler)) {
+  if (options_.threshold == 0) options_.threshold = 1;
+  if (options_.batch == 0) options_.batch = 1;
+  if (options_.verify) verifier_ = std::make_unique<Verifier>();
+  if (options_.helper_thread) helper_ = std::thread([this] { helper_main(); });
+}
+
+Jit::~Jit() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_helper_.notify_all();
+  if (helper_.joinable()) helper_.join();
+  compiler_->drop_all();
+}
+
+Result<std::unique_ptr<Jit>> Jit::create(const JitOptions& options) {
+  auto compiler = Compiler::create();
+  if (!compiler) return compiler.error();
+  return std::unique_ptr<Jit>(new Jit(options, std::move(compiler.value())));
+}
+
+bool Jit::compiling() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& job : jobs_) {
+    if (!job->done && !job->stale) return true;
+  }
+  return false;
+}
+
+void Jit::drop_compiled() {
+  if (!regions_.empty() || !jobs_.empty()) ++stats_.drops;
+  {
+    // Batches in flight were planned from code that is gone: whoever finishes last frees them.
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& job : jobs_) {
+      job->stale = true;
+      if (job->done && job->result.ok()) compiler_->drop(job->result.value().module);
+    }
+  }
+  jobs_.clear();
+  pending_.clear();
+  entry_at_.clear();
+  never_.clear();
+  regions_.clear();
+  compiler_->drop_all();
+}
+
+void Jit::run_job(Compiler& compiler, Job& job) {
+  const auto started = std::chrono::steady_clock::now();
+  job.result = compiler.compile(job.plans);
+  job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+void Jit::helper_main() {
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_helper_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      job = queue_.front();
+      queue_.pop_front();
+      if (job->stale) continue;
+    }
+    run_job(*compiler_, *job);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      job->done = true;
+      if (job->stale && job->result.ok()) compiler_->drop(job->result.value().module);
+    }
+    job_done_.notify_all();
+  }
+}
+
+void Jit::compile_pending(core::Hart& h) {
+  std::vector<Pending> batch;
+  batch.swap(pending_);
+  u64 in_flight = 0;
+  for (const auto& job : jobs_) in_flight += job->regions.size();
+  if (regions_.size() + in_flight + batch.size() > options_.max_regions) {
+    // The bounded cache is full: start over. Blocks go too (they point at regions); they are
+    // decoded again as they run, and regions recompiled as they get hot again.
+    ++stats_.evictions;
+    h.code->invalidate_all();
+    generation_ = h.code->generation();
+    drop_compiled();
+    return;
+  }
+  auto job = std::make_shared<Job>();
+  std::unordered_map<u64, bool> planned;  // block paddrs already in a plan of this batch
+  // Warm: the interpreter ran the block at least a quarter as often as the threshold.
+  const auto is_hot = [&](u64 paddr) {
+    const core::Block* b = h.code->find(paddr);
+    return b && (b->compiled_region || b->hits >= std::max<core::u32>(1, options_.threshold / 4));
+  };
+  for (const Pending& p : batch) {
+    if (planned.count(p.block->paddr)) continue;  // another region of this batch has it: attached at install
+    core::RamBlock* ram = h.bus->find_ram(p.block->paddr);
+    if (!ram) {
+      p.block->hits = kNeverCompile;
+      continue;
+    }
+    const u64 page = p.block->paddr & ~(core::kPageSize - 1);
+    auto region = std::make_unique<Region>();
+    region->plan = plan_region(ram->host + (page - ram->base), p.vpc, p.block->paddr, options_.max_region_insns, is_hot);
+    if (region->plan.blocks.empty()) {
+      p.block->hits = kNeverCompile;
+      continue;
+    }
+    for (const RegionBlock& b : region->plan.blocks) planned[p.block->paddr + (b.pc - p.vpc)] = true;
+    job->plans.push_back(&region->plan);
+    job->regions.push_back(std::move(region));
+  }
+  if (job->plans.empty()) return;
+  if (!options_.helper_thread) {
+    run_job(*compiler_, *job);
+    job->done = true;
+    install(h, *job);
+    return;
+  }
+  u64 planned_insns = 0;
+  for (const RegionPlan* plan : job->plans) planned_insns += plan->insn_count;
+  job->install_at = progress_ + planned_insns * options_.install_delay_per_insn;
+  jobs_.push_back(job);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(job);
+  }
+  wake_helper_.notify_one();
+}
+
+void Jit::install_due(core::Hart& h) {
+  while (!jobs_.empty() && jobs_.front()->install_at <= progress_) {
+    std::shared_ptr<Job> job = jobs_.front();
+    jobs_.pop_front();
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      job_done_.wait(lock, [&] { return job->done; });
+    }
+    install(h, *job);
+  }
+}
+
+void Jit::install(core::Hart& h, Job& job) {
+  stats_.compile_seconds += job.seconds;
+  ++stats_.batches;
+  if (!job.result) {
+    ++stats_.compile_failures;
+    if (stats_.first_failure.empty()) stats_.first_failure = job.result.error().message;
+    for (const auto& r : job.regions) {
+      never_[r->plan.entry_paddr] = true;
+      if (core::Block* b = h.code->find(r->plan.entry_paddr)) b->hits = kNeverCompile;
+    }
+    return;
+  }
+  const Compiler::Compiled& compiled = job.result.value();
+  for (size_t k = 0; k < job.regions.size(); ++k) {
+    Region& r = *job.regions[k];
+    r.fn = compiled.functions[k];
+    r.entries.resize(r.plan.blocks.size());
+    for (size_t b = 0; b < r.plan.blocks.size(); ++b) {
+      const RegionBlock& rb = r.plan.blocks[b];
+      Entry& e = r.entries[b];
+      e = Entry{&r, static_cast<core::u32>(b), rb.pc, rb.insns.size()};
+      const u64 paddr = r.plan.entry_paddr + (rb.pc - r.plan.entry_pc);
+      if (entry_at_.emplace(paddr, &e).second) {
+        if (core::Block* block = h.code->find(paddr); block && !block->compiled_region) block->compiled_region = &e;
+      }
+    }
+    regions_.push_back(std::move(job.regions[k]));
+    ++stats_.regions_compiled;
+  }
+}
+
+bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
+  core::CodeCache& cache = *h.code;
+  if (cache.generation() != generation_) {
+    generation_ = cache.generation();
+    drop_compiled();
+  }
+  ++offered_;
+  // The install clock counts the instructions of the blocks offered: a function of the guest's
+  // path alone (never of the host), so batches land at the same instruction in every run.
+  progress_ += block.length;
+  if (!jobs_.empty() && jobs_.front()->install_at <= progress_) install_due(h);
+  auto* entry = static_cast<Entry*>(block.compiled_region);
+  if (!entry) {
+    if (block.hits == kNeverCompile) return false;
+    if (++block.hits == options_.threshold) {
+      if (auto it = entry_at_.find(block.paddr); it != entry_at_.end()) {
+        block.compiled_region = it->second;  // a block of a region compiled from elsewhere
+      } else if (never_.count(block.paddr)) {
+        block.hits = kNeverCompile;
+      } else {
+        pending_.push_back(Pending{&block, h.pc, offered_});
+      }
+    }
+    if (!pending_.empty() &&
+        (pending_.size() >= options_.batch || offered_ - pending_.front().queued_at >= options_.batch_window)) {
+      compile_pending(h);
+      if (cache.generation() != generation_) return false;
+    }
+    entry = static_cast<Entry*>(block.compiled_region);
+    if (!entry) return false;
+  }
+  // The region's constant pcs are those of the virtual address it was planned at.
+  if (entry->vpc != h.pc) return false;
+  if (h.icount + entry->len > end_icount) {
+    ++stats_.budget_refusals;
+    return false;
+  }
+  ++stats_.region_entries;
+  const u64 before = h.icount;
+  unsigned rc;
+  if (verifier_) {
+    rc = verifier_->run(h, entry->region->plan, entry->region->fn, entry->block, end_icount, stats_);
+  } else {
+    rc = entry->region->fn(&h, end_icount, entry->block);
+  }
+  stats_.compiled_insns += h.icount - before;
+  progress_ += h.icount - before;
+  if (rc != 0) core::finish_flow(h, static_cast<core::Flow>(rc));
+  return true;
+}
+
+void Jit::print_stats(std::FILE* out, u64 total_insns) const {
+  const JitStats& s = stats_;
+  fmt::print(out, "jit: {} regions compiled in {} batches ({} failed), {:.3f} s compiling, {:.2f} ms per batch\n",
+             s.regions_compiled, s.batches, s.compile_failures, s.compile_seconds,
+             s.batches ? s.compile_seconds * 1e3 / static_cast<double>(s.batches) : 0.0);
+  fmt::print(out, "jit: {} region entries, {} of {} instructions in compiled code ({:.1f}%), {:.1f} per entry\n",
+             s.region_entries, s.compiled_insns, total_insns,
+             total_insns ? 100.0 * static_cast<double>(s.compiled_insns) / static_cast<double>(total_insns) : 0.0,
+             s.region_entries ? static_cast<double>(s.compiled_insns) / static_cast<double>(s.region_entries) : 0.0);
+  fmt::print(out, "jit: {} entries refused for budget, {} code drops, {} cache evictions\n", s.budget_refusals, s.drops,
+             s.evictions);
+  if (options_.verify) fmt::print(out, "jit: --jit-verify: {} region runs checked, {} not checkable (device access)\n",
+                                   s.verified, s.unverifiable);
+  if (!s.first_failure.empty()) fmt::print(out, "jit: first compile failure: {}\n", s.first_failure);
+}
+
+}  // namespace lockstep::jit

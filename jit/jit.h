@@ -1,0 +1,144 @@
+#pragma once
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/interpreter.h"
+#include "core/result.h"
+#include "jit/compiler.h"
+#include "jit/region.h"
+
+// The tiered JIT as the interpreter sees it (core::CompiledTier): count block executions,
+// compile hot regions in batches, synchronously, and run them when the budget allows.
+namespace lockstep::jit {
+
+struct JitOptions {
+  // Executions of a block before its region is queued for compilation. High, because LLVM costs
+  // ~10-50 ms per region: a region must save more interpretation than that (a boot to the U-Boot
+  // prompt, 24M instructions, gains nothing from compiling; the benchmarks' loops run ~10^6-10^7
+  // times).
+  core::u32 threshold = 100'000;
+  // Hot regions compiled together in one LLVM module (LLVM's cost is mostly per module).
+  unsigned batch = 8;
+  // A queued region waits at most this many block executions for its batch to fill. LLVM has a
+  // cost per module besides the cost per instruction: fewer, fuller batches compile faster, and
+  // a few hundred thousand blocks are a few milliseconds of interpretation.
+  u64 batch_window = 300'000;
+  // The code cache bound: compiled regions kept at once; past it everything is dropped (and
+  // recompiled as it gets hot again).
+  unsigned max_regions = 4096;
+  // Guest instructions per region at most.
+  unsigned max_region_insns = 512;
+  // --jit-verify: run the interpreter on a copy of the state beside every region execution.
+  bool verify = false;
+  // Compile on a helper thread. Its results are installed at a deterministic point: when the
+  // guest has executed `install_delay_per_insn` more instructions per guest instruction in the
+  // batch (counted over offered blocks) after the batch was queued, waiting for the helper if it
+  // is not done. LLVM's time grows with the code compiled, and so does the delay: roughly the
+  // instructions the interpreter runs while LLVM compiles one. So when compiled code starts to
+  // run never depends on host timing; only the waiting does. false (the default: measured
+  // faster on a busy 2-core host, where the helper finds no idle core): compile on the guest
+  // thread at the moment the batch is queued.
+  bool helper_thread = false;
+  u64 install_delay_per_insn = 40'000;
+};
+
+struct JitStats {
+  u64 regions_compiled = 0;
+  u64 batches = 0;
+  u64 compile_failures = 0;
+  double compile_seconds = 0;  // host time, for --jit-stats only; never reaches the guest
+  u64 region_entries = 0;
+  u64 compiled_insns = 0;      // guest instructions retired in compiled code
+  u64 budget_refusals = 0;     // a region not entered because the budget was too small
+  u64 evictions = 0;           // times the bounded cache was emptied
+  u64 drops = 0;               // times the code was dropped (code writes, fence.i, reset, snapshot)
+  u64 verified = 0, unverifiable = 0;
+  std::string first_failure;   // why a region could not be compiled (the first time)
+};
+
+class Verifier;
+
+class Jit final : public core::CompiledTier {
+ public:
+  static Result<std::unique_ptr<Jit>> create(const JitOptions& options);
+  ~Jit() override;
+
+  bool execute(core::Hart& h, core::Block& block, u64 end_icount) override;
+
+  const JitStats& stats() const { return stats_; }
+  // Whether the helper thread is still compiling a batch (the destructor would wait for it).
+  bool compiling();
+  // --jit-stats: regions, compile time, hit rates; `total_insns` is the run's whole icount.
+  void print_stats(std::FILE* out, u64 total_insns) const;
+
+ private:
+  struct Region;
+  // Where a block of a compiled region can be entered (every block can).
+  struct Entry {
+    Region* region = nullptr;
+    core::u32 block = 0;  // index in region->plan.blocks
+    u64 vpc = 0;          // the virtual pc the region's code was planned for
+    u64 len = 0;          // instructions in that block: the least budget worth entering with
+  };
+  struct Region {
+    RegionPlan plan;
+    RegionFn fn = nullptr;
+    std::vector<Entry> entries;  // one per plan block, same order
+  };
+  struct Pending {
+    core::Block* block;
+    u64 vpc;
+    u64 queued_at;  // offered_ when queued
+  };
+  // A batch on its way through the compiler (guest thread -> helper -> guest thread).
+  struct Job {
+    std::vector<std::unique_ptr<Region>> regions;
+    std::vector<const RegionPlan*> plans;
+    u64 install_at = 0;   // progress_ at which the guest thread installs it
+    bool stale = false;   // the code it was planned from was dropped meanwhile
+    bool done = false;    // set by the helper, under mutex_
+    Result<Compiler::Compiled> result = Error{"not compiled"};
+    double seconds = 0;
+  };
+
+  Jit(const JitOptions& options, std::unique_ptr<Compiler> compiler);
+  void compile_pending(core::Hart& h);
+  static void run_job(Compiler& compiler, Job& job);
+  void install_due(core::Hart& h);
+  void install(core::Hart& h, Job& job);
+  void helper_main();
+  // Frees all compiled code. Only when no live block points at it: the code cache's
+  // invalidate_all retired them all (the tier notices through CodeCache::generation).
+  void drop_compiled();
+
+  JitOptions options_;
+  std::unique_ptr<Compiler> compiler_;
+  std::unique_ptr<Verifier> verifier_;
+  std::vector<std::unique_ptr<Region>> regions_;
+  std::vector<Pending> pending_;
+  // Physical address of each compiled block -> its entry. Only looked up, never iterated, so its
+  // order cannot reach anything.
+  std::unordered_map<u64, Entry*> entry_at_;
+  u64 generation_ = 0;
+  u64 offered_ = 0;  // blocks offered so far: the batch window's clock (deterministic)
+  u64 progress_ = 0;  // instructions of the blocks offered so far: the install clock (deterministic)
+  JitStats stats_;
+
+  // The helper thread and the jobs in flight, oldest first (installed in that order).
+  std::deque<std::shared_ptr<Job>> jobs_;   // guest thread: install order
+  std::deque<std::shared_ptr<Job>> queue_;  // helper thread: to compile (under mutex_)
+  std::unordered_map<u64, bool> never_;     // block paddrs whose compilation failed
+  std::mutex mutex_;
+  std::condition_variable wake_helper_, job_done_;
+  bool stopping_ = false;
+  std::thread helper_;
+};
+
+}  // namespace lockstep::jit

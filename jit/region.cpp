@@ -1,0 +1,119 @@
+#include "jit/region.h"
+
+#include <cstring>
+#include <deque>
+#include <map>
+
+#include "core/code_cache.h"
+#include "core/decode/table.h"
+#include "core/semantics/all.h"
+
+namespace lockstep::jit {
+namespace {
+
+using core::Insn;
+using core::kPageSize;
+using core::u16;
+using core::u32;
+using core::u8;
+
+struct NamedSemantics {
+  core::SemFn fn;
+  std::string_view name;
+};
+constexpr NamedSemantics kSemantics[] = {
+#define LOCKSTEP_JIT_NAMED(name) {&core::sem::name, #name},
+    LOCKSTEP_FOR_EACH_SEMANTICS(LOCKSTEP_JIT_NAMED)
+#undef LOCKSTEP_JIT_NAMED
+};
+
+bool ends_block(const Insn& i) { return i.row == 0xffff || core::decode::ends_block(core::decode::row(i.row)); }
+
+// Decodes one block the way the interpreter's build_block does (same cut points), leaving out
+// instructions the JIT has no semantics name for.
+RegionBlock decode_block(const u8* host_page, u64 pc) {
+  RegionBlock block;
+  block.pc = pc;
+  u64 offset = pc & (kPageSize - 1);
+  while (block.insns.size() < core::CodeCache::kMaxBlockInsns && offset + 2 <= kPageSize) {
+    u16 low;
+    std::memcpy(&low, host_page + offset, 2);
+    Insn insn;
+    if ((low & 3) == 3) {
+      if (offset + 4 > kPageSize) break;  // straddles the page: the interpreter's business
+      u32 raw;
+      std::memcpy(&raw, host_page + offset, 4);
+      core::decode::decode32(raw, insn);
+    } else {
+      core::decode::decode16(low, insn);
+    }
+    if (semantics_name(insn.fn).empty()) break;
+    block.insns.push_back(insn);
+    offset += insn.len;
+    if (ends_block(insn)) break;
+  }
+  return block;
+}
+
+}  // namespace
+
+std::string_view semantics_name(core::SemFn fn) {
+  for (const NamedSemantics& s : kSemantics) {
+    if (s.fn == fn) return s.name;
+  }
+  return {};
+}
+
+bool has_static_target(core::SemFn fn) {
+  using namespace core::sem;
+  return fn == &beq || fn == &bne || fn == &blt || fn == &bge || fn == &bltu || fn == &bgeu || fn == &jal;
+}
+
+RegionPlan plan_region(const u8* host_page, u64 entry_pc, u64 entry_paddr, unsigned max_insns,
+                       const std::function<bool(u64 paddr)>& is_hot) {
+  RegionPlan plan;
+  plan.entry_pc = entry_pc;
+  plan.entry_paddr = entry_paddr;
+  const u64 page = entry_pc & ~(kPageSize - 1);
+  std::map<u64, int> index_of;  // block pc -> index in plan.blocks
+  std::deque<u64> work{entry_pc};
+  constexpr unsigned kMaxBlocks = 64;
+  // Breadth first from the entry: the blocks nearest the hot one are the likeliest to be hot.
+  while (!work.empty() && plan.blocks.size() < kMaxBlocks) {
+    const u64 pc = work.front();
+    work.pop_front();
+    if (index_of.count(pc)) continue;
+    if (pc != entry_pc && !is_hot(entry_paddr + (pc - entry_pc))) continue;
+    RegionBlock b = decode_block(host_page, pc);
+    if (b.insns.empty()) continue;
+    if (plan.insn_count + b.insns.size() > max_insns && !plan.blocks.empty()) break;
+    const Insn& last = b.insns.back();
+    u64 end_pc = pc;
+    for (const Insn& i : b.insns) end_pc += i.len;
+    index_of[pc] = static_cast<int>(plan.blocks.size());
+    plan.insn_count += b.insns.size();
+    plan.blocks.push_back(std::move(b));
+    if (has_static_target(last.fn)) {
+      const u64 target = end_pc - last.len + static_cast<u64>(last.imm);
+      if ((target & ~(kPageSize - 1)) == page) work.push_back(target);
+    }
+    if (last.fn != &core::sem::jal && (end_pc & ~(kPageSize - 1)) == page) work.push_back(end_pc);
+  }
+  // Link the blocks now that the set is known.
+  for (RegionBlock& b : plan.blocks) {
+    const Insn& last = b.insns.back();
+    u64 end_pc = b.pc;
+    for (const Insn& i : b.insns) end_pc += i.len;
+    if (auto it = index_of.find(end_pc); it != index_of.end() && last.fn != &core::sem::jal) {
+      b.fallthrough_block = it->second;
+    }
+    if (has_static_target(last.fn)) {
+      if (auto it = index_of.find(end_pc - last.len + static_cast<u64>(last.imm)); it != index_of.end()) {
+        b.taken_block = it->second;
+      }
+    }
+  }
+  return plan;
+}
+
+}  // namespace lockstep::jit

@@ -1,0 +1,46 @@
+#pragma once
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "core/insn.h"
+
+// Region formation: which guest instructions one compiled function covers.
+namespace lockstep::jit {
+
+using core::u64;
+
+// A straight run of instructions, cut where the interpreter cuts its blocks.
+struct RegionBlock {
+  u64 pc = 0;  // virtual address of the first instruction
+  std::vector<core::Insn> insns;
+  // Where control goes inside the region after the last instruction: when it falls through
+  // (Flow::Next), and when it jumps to its static target (a taken branch or jal). -1: the
+  // region exits there.
+  int fallthrough_block = -1;
+  int taken_block = -1;
+};
+
+// A single-entry region of blocks within one guest page (one translation, one code-page flag):
+// the hot block and what it reaches through static control flow, loops included.
+struct RegionPlan {
+  u64 entry_pc = 0;     // virtual
+  u64 entry_paddr = 0;  // physical
+  std::vector<RegionBlock> blocks;  // blocks[0] is the entry
+  u64 insn_count = 0;
+};
+
+// The mnemonic of a semantics function (its name in LOCKSTEP_FOR_EACH_SEMANTICS); empty when the
+// function is not in that list (an undecodable instruction).
+std::string_view semantics_name(core::SemFn fn);
+// A branch or jal: control may go to pc + imm, known when compiling.
+bool has_static_target(core::SemFn fn);
+
+// Decodes the region entered at entry_pc from the host copy of its page. Grows only into blocks
+// `is_hot(paddr)` says ran often (LLVM's time is spent on every instruction compiled, so cold
+// paths stay interpreted: the region exits there) and stops at max_insns instructions. An empty
+// plan (no blocks) means nothing there can be compiled.
+RegionPlan plan_region(const core::u8* host_page, u64 entry_pc, u64 entry_paddr, unsigned max_insns,
+                       const std::function<bool(u64 paddr)>& is_hot);
+
+}  // namespace lockstep::jit
