@@ -248,6 +248,31 @@ TEST_CASE("equivalence-uboot") {
   std::remove(disk.c_str());
 }
 
+TEST_CASE("equivalence-jit") {
+  // Compiled regions on both sides: cuts at every icount of a stretch land inside regions and
+  // between them; the result must equal the interpreter's straight run.
+  for (const char* g : {"atomics", "float", "vm"}) {
+    const auto interp = bare("virt", g);
+    const auto jit = with(interp, {"--jit=on", "--jit-threshold", "2"});
+    const Run a = run(with(interp, {"--digest"}));
+    const Run b = run(with(jit, {"--digest"}));
+    CHECK(a.digest == b.digest);
+    CHECK(a.out == b.out);
+    const std::uint64_t total = digest_icount(b.digest);
+    std::vector<std::uint64_t> cuts = spread_cuts(total, 4);
+    for (std::uint64_t k = 0; k < 12; ++k) cuts.push_back(total / 2 + k);
+    check_cuts(jit, cuts, fmt::format("jit-{}", g));
+  }
+  const std::string disk = work("uboot-jit-disk.img");
+  spit(disk, std::vector<std::uint8_t>(1 << 20, 0));
+  const std::vector<std::string> uboot = {
+      "-M", "virt", "-m", "256M", "-smp", "2", "-bios", OPENSBI_FW_JUMP, "-kernel", UBOOT_SMODE, "-drive",
+      "file=" + disk + ",format=raw,if=virtio", "--send-on", "autoboot", " ", "--send-on", "=> ", "virtio scan\n",
+      "--stop-on", "=> ", "--jit=on", "--jit-threshold", "50"};
+  check_cuts(uboot, spread_cuts(total_of(uboot), 5), "jit-uboot");
+  std::remove(disk.c_str());
+}
+
 TEST_CASE("zstd") {
   const auto base = bare("virt", "timer");
   check_cuts(base, spread_cuts(total_of(base), 3), "timer-zst", ".mig.zst");
