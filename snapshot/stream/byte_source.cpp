@@ -18,6 +18,19 @@ ByteSource::ByteSource(int fd, bool owns_fd) : fd_(fd), owns_(owns_fd), buf_(kBu
   seekable_ = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+ByteSource::ByteSource(std::unique_ptr<ByteInput> input)
+    : input_(std::move(input)), fd_(-1), owns_(false), buf_(kBufferSize) {}
+
+Result<std::size_t> ByteSource::raw_read(std::uint8_t* dst, std::size_t n) {
+  if (input_) return input_->read_some(dst, n);
+  for (;;) {
+    ssize_t k = ::read(fd_, dst, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) return Error{fmt::format("read error at offset {}: {}", offset_, std::strerror(errno))};
+    return static_cast<std::size_t>(k);
+  }
+}
+
 ByteSource::~ByteSource() {
   if (owns_ && fd_ >= 0) ::close(fd_);
 }
@@ -31,14 +44,10 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open_file(const std::string& pat
 Status ByteSource::fill() {
   if (pos_ < len_ || eof_) return Ok{};
   pos_ = len_ = 0;
-  for (;;) {
-    ssize_t n = ::read(fd_, buf_.data(), buf_.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error{fmt::format("read error at offset {}: {}", offset_, std::strerror(errno))};
-    if (n == 0) eof_ = true;
-    len_ = static_cast<std::size_t>(n);
-    return Ok{};
-  }
+  LS_TRY_ASSIGN(std::size_t n, raw_read(buf_.data(), buf_.size()));
+  if (n == 0) eof_ = true;
+  len_ = n;
+  return Ok{};
 }
 
 Status ByteSource::read(void* dst, std::size_t n) {
@@ -61,6 +70,25 @@ Status ByteSource::read(void* dst, std::size_t n) {
 }
 
 Status ByteSource::skip(std::uint64_t n) {
+  if (seekable_ && n > len_ - pos_ + kBufferSize) {
+    // Drop what is buffered, then move the file position; the fd's position is the end of the buffer.
+    const std::uint64_t rest = n - (len_ - pos_);
+    const off_t here = ::lseek(fd_, 0, SEEK_CUR);
+    struct stat st {};
+    if (here >= 0 && fstat(fd_, &st) == 0) {
+      const std::uint64_t left = static_cast<std::uint64_t>(st.st_size) > static_cast<std::uint64_t>(here)
+                                     ? static_cast<std::uint64_t>(st.st_size) - static_cast<std::uint64_t>(here)
+                                     : 0;
+      if (rest > left)
+        return Error{fmt::format("truncated stream at offset {}: needed {} more bytes, the stream ended",
+                                 offset_ + (len_ - pos_) + left, rest - left)};
+      if (::lseek(fd_, static_cast<off_t>(rest), SEEK_CUR) >= 0) {
+        offset_ += n;
+        pos_ = len_ = 0;
+        return Ok{};
+      }
+    }
+  }
   while (n > 0) {
     std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(n, kBufferSize));
     LS_TRY(read(nullptr, k));
@@ -82,11 +110,9 @@ Result<std::span<const std::uint8_t>> ByteSource::peek_n(std::size_t n) {
     len_ -= pos_;
     pos_ = 0;
     while (len_ < n && !eof_) {
-      ssize_t k = ::read(fd_, buf_.data() + len_, buf_.size() - len_);
-      if (k < 0 && errno == EINTR) continue;
-      if (k < 0) return Error{fmt::format("read error at offset {}: {}", offset_, std::strerror(errno))};
+      LS_TRY_ASSIGN(std::size_t k, raw_read(buf_.data() + len_, buf_.size() - len_));
       if (k == 0) eof_ = true;
-      len_ += static_cast<std::size_t>(k);
+      len_ += k;
     }
   }
   return std::span<const std::uint8_t>(buf_.data() + pos_, std::min(n, len_ - pos_));

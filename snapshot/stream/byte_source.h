@@ -12,12 +12,22 @@
 
 namespace lockstep::snapshot::stream {
 
+// Where a ByteSource's bytes come from when they are not read straight from an fd: a decoder such as
+// the zstd decompressor (zstd_source.h). read_some returns 0 only at the end of the data.
+class ByteInput {
+ public:
+  virtual ~ByteInput() = default;
+  virtual Result<std::size_t> read_some(std::uint8_t* dst, std::size_t n) = 0;
+};
+
 class ByteSource {
  public:
   static constexpr std::size_t kBufferSize = 64 * 1024;
 
   // Takes ownership of fd when owns_fd is true.
   explicit ByteSource(int fd, bool owns_fd = false);
+  // Reads through a decoder; never seekable.
+  explicit ByteSource(std::unique_ptr<ByteInput> input);
   ~ByteSource();
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
@@ -28,6 +38,7 @@ class ByteSource {
   std::uint64_t offset() const { return offset_; }
   // Reads exactly n bytes or fails with "truncated stream at offset X: ...".
   Status read(void* dst, std::size_t n);
+  // On a regular file, long skips seek instead of reading (checked against the file size).
   Status skip(std::uint64_t n);
   // Next byte without consuming it; an Error at the end of the stream.
   Result<std::uint8_t> peek();
@@ -51,6 +62,9 @@ class ByteSource {
 
  private:
   Status fill();
+  // One read(2) (or ByteInput::read_some) into dst; 0 at the end.
+  Result<std::size_t> raw_read(std::uint8_t* dst, std::size_t n);
+  std::unique_ptr<ByteInput> input_;
   int fd_;
   bool owns_;
   bool seekable_ = false;
