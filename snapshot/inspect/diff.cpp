@@ -372,11 +372,20 @@ std::string diff_text(const DiffResult& d, bool colour) {
   auto paint = [&](const char* code, const std::string& s) {
     return colour ? fmt::format("\x1b[{}m{}\x1b[0m", code, s) : s;
   };
-  auto va = [&](const Json& v) { return paint("31", v.is_null() ? "(absent)" : value_text(v)); };
-  auto vb = [&](const Json& v) { return paint("32", v.is_null() ? "(absent)" : value_text(v)); };
+  // Long byte buffers are cut in the text form (--json has them whole).
+  auto shown = [](const Json& v) {
+    if (v.is_null()) return std::string("(absent)");
+    std::string t = value_text(v);
+    constexpr std::size_t kMax = 48;
+    if (t.size() > kMax) t = fmt::format("{}... ({} bytes)", t.substr(0, kMax), (t.size() + 1) / 3);
+    return t;
+  };
+  auto va = [&](const Json& v) { return paint("31", shown(v)); };
+  auto vb = [&](const Json& v) { return paint("32", shown(v)); };
   std::string out;
   if (d.error) return fmt::format("error: {}\n", *d.error);
-  if (d.identical()) return fmt::format("identical (RAM compared by {})\n", d.ram_method);
+  const std::string ram_how = d.ram_method == "page-hashes" ? "compared by lockstep/page-hashes" : "pages hashed while reading";
+  if (d.identical()) return fmt::format("identical (RAM {})\n", ram_how);
   if (!d.configuration.empty()) {
     out += paint("1", "configuration") + "\n";
     std::size_t w = 0;
@@ -407,7 +416,7 @@ std::string diff_text(const DiffResult& d, bool colour) {
     }
   }
   if (!d.ram.empty()) {
-    out += paint("1", fmt::format("RAM (compared by {})", d.ram_method)) + "\n";
+    out += paint("1", fmt::format("RAM ({})", ram_how)) + "\n";
     std::size_t w = 0;
     for (const auto& r : d.ram) w = std::max(w, r.block.size());
     for (const auto& r : d.ram) {

@@ -259,10 +259,19 @@ Result<Json> locate_vmdesc(ByteSource& src, std::size_t max_json) {
   if (!src.seekable())
     return Error{"reading the VM description first needs a seekable file; not supported on pipes or sockets"};
   LS_TRY_ASSIGN(std::uint64_t size, src.size());
-  std::uint64_t tail = std::min<std::uint64_t>(size, max_json + 5);
-  std::string buf(static_cast<std::size_t>(tail), '\0');
-  LS_TRY(src.pread_exact(size - tail, buf.data(), buf.size()));
-  if (auto found = vmdesc_in_tail(buf, size - tail)) return std::move(*found);
+  // Small tails first: most descriptions are tens of kilobytes, and reading (and holding) the whole
+  // limit for each look would cost 64 MiB. A window that starts inside the JSON cannot match (JSON text
+  // has no 0x06 byte), so growing it finds the same position the full search would.
+  std::uint64_t tail = 0;
+  for (std::uint64_t want : {std::uint64_t{64} << 10, std::uint64_t{1} << 20, std::uint64_t{max_json} + 5}) {
+    if (want > std::uint64_t{max_json} + 5) want = std::uint64_t{max_json} + 5;
+    if (want <= tail && tail != 0) continue;
+    tail = std::min<std::uint64_t>(size, want);
+    std::string buf(static_cast<std::size_t>(tail), '\0');
+    LS_TRY(src.pread_exact(size - tail, buf.data(), buf.size()));
+    if (auto found = vmdesc_in_tail(buf, size - tail)) return std::move(*found);
+    if (tail == size) break;
+  }
   return Error{fmt::format("no VM description found at the end of the stream (searched the last {} bytes)", tail)};
 }
 

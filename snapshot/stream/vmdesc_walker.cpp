@@ -177,7 +177,12 @@ Status walk_stream_into(ByteSource& src, WalkResult& out, const WalkOptions& opt
   const auto& devices = out.vmdesc["devices"];
   std::vector<std::uint8_t> raw_body;
   for (;;) {
-    LS_TRY_ASSIGN(Record rec, r.next());
+    const std::uint64_t record_offset = src.offset();
+    auto next = r.next();
+    if (!next)
+      return Error{fmt::format("{} (reading the record that starts at offset {}, after {} complete sections)",
+                               next.error().message, record_offset, out.sections.size())};
+    Record rec = std::move(next.value());
     if (rec.kind == Record::kEof) {
       out.eof_offset = rec.offset;
       break;
