@@ -85,7 +85,7 @@ Result<OpenedStream> open_stream_file(const std::string& path) {
   OpenedStream o;
   o.compressed = zst;
   if (!zst) {
-    LS_TRY_ASSIGN(o.source, ByteSource::open_file(path));
+    LS_TRY_ASSIGN(o.source, ByteSource::map_file(path));  // finished files: skipping RAM pages is free
     return o;
   }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

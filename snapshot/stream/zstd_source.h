@@ -33,7 +33,8 @@ class ZstdInput : public ByteInput {
 Result<bool> is_zstd_file(const std::string& path);
 
 // Opens a stream file, plain or zstd-compressed (by its magic bytes). A compressed source is not
-// seekable: locate its VM description with locate_vmdesc_by_reading() on a first source.
+// seekable: locate its VM description with locate_vmdesc_by_reading() on a first source. A plain file
+// is read through ByteSource::map_file.
 struct OpenedStream {
   std::unique_ptr<ByteSource> source;
   bool compressed = false;

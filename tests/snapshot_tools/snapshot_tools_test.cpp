@@ -411,6 +411,34 @@ TEST_CASE("lockstep_streams") {
   CHECK(r.out.find("lockstep/run") != std::string::npos);
   CHECK(r.out.find("zstd") != std::string::npos);
   for (const auto& p : {a, b, c, bz}) std::remove(p.c_str());
+
+  // Streams larger than a mapping window, every page with data: the differing pages are found both
+  // through the page hashes and by hashing while reading.
+  auto big = [](std::uint64_t variant, bool hashes) {
+    test::LockstepStreamSpec spec;
+    spec.ram_bytes = 24u << 20;
+    spec.page_hashes = hashes;
+    spec.page_data = [variant](std::uint64_t p, std::uint8_t* d) {
+      std::memset(d, static_cast<int>(p * 31 + 7), 4096);
+      if (variant && (p == 1000 || p == 5001 || p == 5002)) d[4095] ^= 1;
+      return true;
+    };
+    return spec;
+  };
+  const std::string ba = work_path("big-a.mig"), bb = work_path("big-b.mig"), bn = work_path("big-n.mig");
+  REQUIRE(test::write_lockstep_stream(ba, big(0, true)).ok());
+  REQUIRE(test::write_lockstep_stream(bb, big(1, true)).ok());
+  REQUIRE(test::write_lockstep_stream(bn, big(1, false)).ok());
+  for (const auto& other : {bb, bn}) {
+    const auto bd = inspect::diff_streams(ba, other);
+    REQUIRE_MESSAGE(!bd.error, bd.error.value_or(""));
+    REQUIRE(bd.ram.size() == 2);
+    CHECK(bd.ram[0].offset == 1000 * 4096);
+    CHECK(bd.ram[0].pages == 1);
+    CHECK(bd.ram[1].offset == 5001 * 4096);
+    CHECK(bd.ram[1].pages == 2);
+  }
+  for (const auto& p : {ba, bb, bn}) std::remove(p.c_str());
 }
 
 TEST_CASE("damaged") {
@@ -737,4 +765,85 @@ TEST_CASE("explain") {
   CHECK(r.status == 2);
   CHECK(r.out.find("damaged stream") != std::string::npos);
   for (const auto& p : {path, schema, bad_path, cut}) std::remove(p.c_str());
+}
+
+// ByteSource::map_file (used for plain stream files) against open_file (read(2)) on a file of three
+// mapping windows: the same bytes for every mix of read, skip and peek_n across window boundaries,
+// and the same truncation errors.
+TEST_CASE("mapped_source") {
+  const std::string path = work_path("mapped.bin");
+  const std::size_t size = 2 * stream::ByteSource::kMapWindow + 12345;
+  std::vector<std::uint8_t> data(size);
+  std::uint64_t x = 0x9e3779b97f4a7c15;
+  for (auto& b : data) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    b = static_cast<std::uint8_t>(x);
+  }
+  spit(path, data);
+  auto mapped = stream::ByteSource::map_file(path);
+  auto plain = stream::ByteSource::open_file(path);
+  REQUIRE(mapped.ok());
+  REQUIRE(plain.ok());
+  auto& m = *mapped.value();
+  auto& p = *plain.value();
+  std::uint64_t step = 1;
+  std::vector<std::uint8_t> bm, bp;
+  int op = 0;
+  while (m.offset() < size - 70000) {
+    INFO("offset " << m.offset() << " op " << op);
+    switch (op++ % 4) {
+      case 0: {  // read a few bytes
+        const std::size_t n = static_cast<std::size_t>(step % 13 + 1);
+        bm.resize(n), bp.resize(n);
+        REQUIRE(m.read(bm.data(), n).ok());
+        REQUIRE(p.read(bp.data(), n).ok());
+        CHECK(bm == bp);
+        break;
+      }
+      case 1: {  // skip up to 1/8 window, now and then up to ~1.5 windows
+        const std::uint64_t n = (step * 7919) % ((step & 7) == 0 ? stream::ByteSource::kMapWindow * 3 / 2 : stream::ByteSource::kMapWindow / 8);
+        const std::uint64_t k = std::min<std::uint64_t>(n, size - 70000 - m.offset());
+        REQUIRE(m.skip(k).ok());
+        REQUIRE(p.skip(k).ok());
+        break;
+      }
+      case 2: {  // peek across whatever boundary is near
+        auto a = m.peek_n(65536);
+        auto b = p.peek_n(65536);
+        REQUIRE(a.ok());
+        REQUIRE(b.ok());
+        CHECK(std::equal(a.value().begin(), a.value().end(), b.value().begin(), b.value().end()));
+        break;
+      }
+      default: {
+        auto a = m.be64();
+        auto b = p.be64();
+        REQUIRE(a.ok());
+        REQUIRE(b.ok());
+        CHECK(a.value() == b.value());
+      }
+    }
+    CHECK(m.offset() == p.offset());
+    step = step * 6364136223846793005ull + 1442695040888963407ull;
+    step >>= 20;
+  }
+  CHECK(op > 40);
+  // Exactly to the end, then one byte too far.
+  const std::uint64_t left = size - m.offset();
+  REQUIRE(m.skip(left - 3).ok());
+  std::uint8_t tail[3];
+  REQUIRE(m.read(tail, 3).ok());
+  CHECK(std::equal(tail, tail + 3, data.end() - 3));
+  auto at_end = m.at_end();
+  REQUIRE(at_end.ok());
+  CHECK(at_end.value());
+  auto over = m.u8();
+  REQUIRE_FALSE(over.ok());
+  CHECK(over.error().message.find(fmt::format("truncated stream at offset {}", size)) != std::string::npos);
+  auto again = stream::ByteSource::map_file(path);
+  REQUIRE(again.ok());
+  auto st = again.value()->skip(size + 1);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().message.find("truncated stream") != std::string::npos);
+  std::remove(path.c_str());
 }
