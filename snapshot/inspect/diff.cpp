@@ -150,25 +150,6 @@ class RangeCollector {
   std::uint64_t run_start_ = 0, run_len_ = 0;
 };
 
-struct BlockList {
-  std::uint32_t page_size = 0;
-  std::vector<std::pair<std::string, std::uint64_t>> blocks;  // name, used_length
-};
-
-Result<BlockList> page_hash_blocks(const std::string& path, std::uint64_t body) {
-  LS_TRY_ASSIGN(auto src, open_at(path, body));
-  stream::PageHashReader r(*src);
-  LS_TRY(r.read_header());
-  BlockList l;
-  l.page_size = r.page_size();
-  for (;;) {
-    LS_TRY_ASSIGN(bool more, r.next_block());
-    if (!more) break;
-    l.blocks.emplace_back(r.idstr(), r.used_length());
-  }
-  return l;
-}
-
 // A PageHashReader positioned at a named block: reused when the blocks come in the same order in
 // both streams (the usual case), reopened and scanned from the start of the section otherwise.
 class HashCursor {
@@ -187,9 +168,11 @@ class HashCursor {
         if (reader_->idstr() == name) return Ok{};
       }
     }
-    return Error{fmt::format("{}: block \"{}\" vanished on the second read", stream::kPageHashesIdstr, name)};
+    return Error{fmt::format("RAM block \"{}\" is in the RAM section but not in {}", name, stream::kPageHashesIdstr)};
   }
   Result<std::uint64_t> next() { return reader_->next_hash(); }
+  std::uint32_t page_size() const { return reader_ ? reader_->page_size() : 0; }
+  std::uint64_t used_length() const { return reader_ ? reader_->used_length() : 0; }
 
  private:
   std::string path_;
@@ -198,45 +181,52 @@ class HashCursor {
   std::optional<stream::PageHashReader> reader_;
 };
 
-Status diff_ram_hashes(const std::string& a, std::uint64_t body_a, const std::string& b, std::uint64_t body_b,
-                       DiffResult& d) {
-  auto la = page_hash_blocks(a, body_a);
-  if (!la) return Error{"a: " + la.error().message};
-  auto lb = page_hash_blocks(b, body_b);
-  if (!lb) return Error{"b: " + lb.error().message};
-  if (la.value().page_size != lb.value().page_size) {
-    d.configuration.push_back(ConfigDiff{"page-hashes page_size", la.value().page_size, lb.value().page_size});
-    return Ok{};
-  }
-  const std::uint64_t ps = la.value().page_size;
-  std::map<std::string, std::uint64_t> in_b(lb.value().blocks.begin(), lb.value().blocks.end());
-  std::map<std::string, std::uint64_t> in_a(la.value().blocks.begin(), la.value().blocks.end());
+// Blocks and lengths come from the RAM sections the walk read; the page-hash sections are then read
+// side by side, one hash per stream at a time (one pass over each in the usual case where both list
+// their blocks in the same order).
+Status diff_ram_hashes(const std::string& a, std::uint64_t body_a, const stream::WalkResult& wa, const std::string& b,
+                       std::uint64_t body_b, const stream::WalkResult& wb, DiffResult& d) {
+  if (wa.page_size != wb.page_size) return Ok{};  // reported as a configuration difference
+  const std::uint64_t ps = wa.page_size;
+  auto find = [](const stream::WalkResult& w, const std::string& name) -> const stream::RamBlock* {
+    for (const auto& blk : w.ram_blocks)
+      if (blk.idstr == name) return &blk;
+    return nullptr;
+  };
   HashCursor ca(a, body_a), cb(b, body_b);
-  for (const auto& [name, len_a] : la.value().blocks) {
-    auto it = in_b.find(name);
-    const std::uint64_t pages_a = stream::page_count(len_a, ps);
-    if (it == in_b.end()) {
-      d.ram.push_back(RamDiff{name, 0, pages_a, "a"});
+  for (const auto& blk : wa.ram_blocks) {
+    const std::uint64_t pages_a = stream::page_count(blk.used_length, ps);
+    const stream::RamBlock* other = find(wb, blk.idstr);
+    if (!other) {
+      d.ram.push_back(RamDiff{blk.idstr, 0, pages_a, "a"});
       continue;
     }
-    const std::uint64_t pages_b = stream::page_count(it->second, ps);
-    if (auto st = ca.seek_block(name); !st) return Error{"a: " + st.error().message};
-    if (auto st = cb.seek_block(name); !st) return Error{"b: " + st.error().message};
-    RangeCollector runs(d.ram, name, ps);
+    const std::uint64_t pages_b = stream::page_count(other->used_length, ps);
+    if (auto st = ca.seek_block(blk.idstr); !st) return Error{"a: " + a + ": " + st.error().message};
+    if (auto st = cb.seek_block(blk.idstr); !st) return Error{"b: " + b + ": " + st.error().message};
+    // The hash table must describe the block the RAM section sent, or the comparison means nothing.
+    if (ca.page_size() != ps || ca.used_length() != blk.used_length)
+      return Error{fmt::format("a: {}: {} disagrees with the RAM section on block \"{}\" (page size {}, length 0x{:x})",
+                               a, stream::kPageHashesIdstr, blk.idstr, ca.page_size(), ca.used_length())};
+    if (cb.page_size() != ps || cb.used_length() != other->used_length)
+      return Error{fmt::format("b: {}: {} disagrees with the RAM section on block \"{}\" (page size {}, length 0x{:x})",
+                               b, stream::kPageHashesIdstr, blk.idstr, cb.page_size(), cb.used_length())};
+    RangeCollector runs(d.ram, blk.idstr, ps);
     const std::uint64_t common = std::min(pages_a, pages_b);
     for (std::uint64_t i = 0; i < common; ++i) {
       auto ha = ca.next();
-      if (!ha) return Error{"a: " + ha.error().message};
+      if (!ha) return Error{"a: " + a + ": " + ha.error().message};
       auto hb = cb.next();
-      if (!hb) return Error{"b: " + hb.error().message};
+      if (!hb) return Error{"b: " + b + ": " + hb.error().message};
       runs.page(i, ha.value() != hb.value());
     }
     runs.flush();
     if (pages_a != pages_b)
-      d.ram.push_back(RamDiff{name, common * ps, std::max(pages_a, pages_b) - common, pages_a > pages_b ? "a" : "b"});
+      d.ram.push_back(
+          RamDiff{blk.idstr, common * ps, std::max(pages_a, pages_b) - common, pages_a > pages_b ? "a" : "b"});
   }
-  for (const auto& [name, len_b] : lb.value().blocks)
-    if (!in_a.count(name)) d.ram.push_back(RamDiff{name, 0, stream::page_count(len_b, ps), "b"});
+  for (const auto& blk : wb.ram_blocks)
+    if (!find(wa, blk.idstr)) d.ram.push_back(RamDiff{blk.idstr, 0, stream::page_count(blk.used_length, ps), "b"});
   return Ok{};
 }
 
@@ -330,7 +320,9 @@ DiffResult diff_streams(const std::string& path_a, const std::string& path_b) {
   diff_devices(a, b, d);
   if (both_hashed && a.page_hashes_body && b.page_hashes_body) {
     d.ram_method = "page-hashes";
-    if (auto st = diff_ram_hashes(path_a, *a.page_hashes_body, path_b, *b.page_hashes_body, d); !st)
+    if (auto st = diff_ram_hashes(path_a, *a.page_hashes_body, a.walk.result, path_b, *b.page_hashes_body,
+                                  b.walk.result, d);
+        !st)
       d.error = st.error().message;
   } else {
     d.ram_method = "hashed while reading";
