@@ -38,6 +38,9 @@ std::string hex_bytes(std::span<const std::uint8_t> bytes) {
 
 Json format_value(const Json& field, std::span<const std::uint8_t> bytes) {
   const std::string type = field.is_object() ? field.value("type", std::string{}) : std::string{};
+  if (bytes.empty() && field.is_object() && field.contains("size") && field["size"].is_number_unsigned() &&
+      field["size"].get<std::uint64_t>() > 0)
+    return Json(fmt::format("({} bytes, not read: over the 1 MiB a value may have)", field["size"].get<std::uint64_t>()));
   if (type == "bool" && bytes.size() == 1) return Json(bytes[0] != 0);
   const IntKind kind = int_kind(type);
   const std::size_t n = bytes.size();

@@ -7,6 +7,8 @@
 //   - everything else (buffer, timer, float64, pci config, unknown types, odd sizes) as space-separated
 //     hex bytes "00 0c ff";
 //   - arrays as lists, structs as objects, subsections as keys named by their vmsd name.
+// A value over 1 MiB is not read (the walker skips it): "(N bytes, not read: ...)"; diff cannot
+// compare such values and treats them as equal.
 // One deliberate difference: "int32 le" is decoded little-endian (it is on the wire); QEMU 7.2's
 // script reads it big-endian.
 #include <cstdint>

@@ -108,6 +108,8 @@ Status walk_fields(StreamReader& r, const SectionHeader& s, const Json& vmsd, Fi
         if (st && opts.on_value) st = opts.on_value(s, path, f, std::span<const std::uint8_t>(buf));
       } else {
         st = in.skip(size);
+        // on_value hears of every leaf, an oversized one with no bytes (it was skipped, not read).
+        if (st && opts.on_value && !is_struct) st = opts.on_value(s, path, f, {});
       }
       const std::string where = path_string(path);
       path.resize(path.size() - (path.back().kind == PathStep::kIndex ? 2 : 1));

@@ -62,7 +62,8 @@ struct WalkOptions {
   std::function<Status(const SectionHeader&, const std::string& path, const Json& field,
                        std::span<const std::uint8_t> bytes)>
       on_field;
-  // Every leaf value with its structured path; when set, "struct" fields are walked member by member
+  // Every leaf value with its structured path (bytes empty for an element over 1 MiB: skipped, not
+  // read; compare with the field's "size"); when set, "struct" fields are walked member by member
   // (their own fields and subsections; the bytes must add up to the struct's size), so on_field's
   // paths then name struct members too ("channels[0].next_transition_time").
   std::function<Status(const SectionHeader&, const FieldPath& path, const Json& field,
