@@ -340,8 +340,22 @@ TEST_CASE("riscv_diff_moments") {
   r = cli(fmt::format("diff --json {} {}", a, a));
   CHECK(r.status == 0);
   CHECK(Json::parse(r.out)["identical"] == true);
+  // One more device on the same machine: its section exists in b only; the device set is the cause.
+  const std::string c = qemu_stream(LOCKSTEP_QEMU_RISCV64,
+                                    fmt::format("-M virt -m 64M -bios none -kernel {} -serial none -S "
+                                                "-device virtio-rng-device",
+                                                LOCKSTEP_HELLO_ELF),
+                                    "moment-c.mig");
+  const auto dc = inspect::diff_streams(a, c);
+  REQUIRE_MESSAGE(!dc.error, dc.error.value_or(""));
+  std::set<std::string> only_c;
+  for (const auto& s : dc.sections)
+    if (s.only_in == "b") only_c.insert(s.section);
+  CHECK(!only_c.empty());
+  for (const auto& s : dc.sections) CHECK(s.only_in != "a");
   std::remove(a.c_str());
   std::remove(b.c_str());
+  std::remove(c.c_str());
 }
 
 TEST_CASE("lockstep_streams") {
