@@ -36,6 +36,7 @@ constexpr vm::Subsection<P> kSource96{
     .needed = [](const P& s) { return s.source96_priority != 0 && s.migrate_source96 != 0; },
     .absent = [](P& s) { s.source96_priority = 0; },
     .fields = kSource96Fields,
+    .enabled = [](const P& s) { return s.migrate_source96 != 0; },
 };
 
 constexpr vm::Field<P> kFields[] = {

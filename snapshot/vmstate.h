@@ -95,6 +95,9 @@ struct Section {
   // Subsection folded into the parent's body by a later parent version: written only when the
   // parent is written at a version <= this, and `absent` does not apply to newer streams (0 = always).
   int until_version = 0;
+  // Subsection switched off as a whole by a compat property (null = always possible): when false,
+  // needed() is not asked. What `snapshot check` reports as "can reach the wire".
+  bool (*enabled)(const S&) = nullptr;
   Status (*pre_save)(const S&) = nullptr;              // may refuse to save (non-migratable state)
   Status (*post_load)(S&, int version_id) = nullptr;   // recompute derived state, check invariants
 };
@@ -557,6 +560,7 @@ Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int ver
   Json subs = Json::array();
   for (const Section<S>* sub : d.subsections) {
     if (sub->until_version && v > sub->until_version) continue;
+    if (sub->enabled && !sub->enabled(s)) continue;
     if (sub->needed && !sub->needed(s)) continue;
     w.put_u8(kSubsectionByte);
     w.put_counted(sub->name);

@@ -13,5 +13,6 @@ struct Command {
 
 int run_main(int argc, char** argv);
 int bench_main(int argc, char** argv);
+int snapshot_main(int argc, char** argv);  // tools/snapshot_command.cpp
 
 }  // namespace lockstep::tools

@@ -12,6 +12,7 @@ using lockstep::tools::Command;
 constexpr Command kCommands[] = {
     {"run", "run a guest on a deterministic RISC-V virt machine", lockstep::tools::run_main},
     {"bench", "benchmark lockstep side by side with QEMU", lockstep::tools::bench_main},
+    {"snapshot", "inspect, dump, diff, check and explain migration streams", lockstep::tools::snapshot_main},
 };
 
 void usage(std::FILE* out) {

@@ -73,7 +73,7 @@ Status load_incoming(machines::virt::VirtMachine& vm, const MigrationEndpoint& f
   LS_TRY_ASSIGN(IncomingChannel channel, IncomingChannel::open(from, announce_listening));
   snapshot::stream::ByteSource raw(channel.fd());
   LS_TRY_ASSIGN(auto head, raw.peek_n(4));
-  if (snapshot::stream::is_zstd_magic(head))
+  if (head.size() == 4 && std::equal(head.begin(), head.end(), std::begin(snapshot::stream::kZstdMagic)))
     return Error{fmt::format("{}: the incoming stream is zstd-compressed; send plain streams over sockets", from.text)};
   return machines::virt::load_snapshot(vm, raw);
 }
@@ -115,7 +115,7 @@ int run_main(int argc, char** argv) {
   std::string dumpdtb_path;
   std::vector<std::string> device_options;
   std::vector<std::string> save_at_texts;
-  std::string incoming_text, migrate_at_text, dump_vmstate_path;
+  std::string incoming_text, migrate_at_text, dump_vmstate_path, describe_path;
 
   app.add_option("-M,--machine", machine, "machine type: virt (the newest version), virt-1.0, virt-1.1, virt-2.0; "
                                           "-M help lists them")
@@ -173,6 +173,9 @@ int run_main(int argc, char** argv) {
                  "with --incoming, then exit");
   app.add_option("--dump-vmstate", dump_vmstate_path,
                  "write the machine's vmstate schema (QEMU's -dump-vmstate JSON layout) to FILE and exit");
+  app.add_option("--describe-destination", describe_path,
+                 "write what this configuration expects of an incoming stream (machine, RAM blocks, sections, "
+                 "schema; what `lockstep snapshot explain` reads) to FILE, or - for stdout, and exit");
   app.add_option("--signature", signature_path,
                  "at exit, write [begin_signature, end_signature) as riscv-arch-test expects it");
 
@@ -270,7 +273,7 @@ int run_main(int argc, char** argv) {
                        "--jit-compile-thread need --jit=on or auto\n");
     return kExitError;
   }
-  if (config.kernel.empty() && config.bios == "none" && dump_vmstate_path.empty()) {
+  if (config.kernel.empty() && config.bios == "none" && dump_vmstate_path.empty() && describe_path.empty()) {
     fmt::print(stderr, "lockstep run: nothing to run: give -kernel, or -bios with a firmware\n");
     return kExitError;
   }
@@ -331,6 +334,19 @@ int run_main(int argc, char** argv) {
     const auto& fdt = vm.device_tree();
     std::string error;
     if (!write_file_atomically(dumpdtb_path, std::string(fdt.begin(), fdt.end()), error)) {
+      fmt::print(stderr, "lockstep run: {}\n", error);
+      return kExitError;
+    }
+    return 0;
+  }
+  if (!describe_path.empty()) {
+    const std::string text = machines::virt::describe_destination(vm).dump(2) + "\n";
+    if (describe_path == "-") {
+      fmt::print("{}", text);
+      return 0;
+    }
+    std::string error;
+    if (!write_file_atomically(describe_path, text, error)) {
       fmt::print(stderr, "lockstep run: {}\n", error);
       return kExitError;
     }

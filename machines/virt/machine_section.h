@@ -47,6 +47,10 @@ class MachineSection {
   virtual Json vmdesc_at(int version_id) const = 0;
   // The names of the subsections this destination knows (at the top level).
   virtual std::vector<std::string> subsection_names() const = 0;
+  // The subsections this machine version can ever write: not folded away by the wire version and
+  // not switched off by a compat property (whether needed() is true depends on the state).
+  virtual std::vector<std::string> sendable_subsections() const = 0;
+  virtual std::string vmsd_name() const = 0;
 
  private:
   std::string idstr_;
@@ -85,7 +89,22 @@ class DescribedSection final : public MachineSection {
   }
   void discard() override { staged_.reset(); }
   bool staged() const override { return staged_.has_value(); }
-  Json dump_vmstate_entry() const override { return snapshot::vm::dump_vmstate_entry(desc_, type_name()); }
+  // The schema of the release this machine version plays: its section version is the wire version,
+  // and a subsection its compat properties switch off is one that release did not have.
+  Json dump_vmstate_entry() const override {
+    Json e = snapshot::vm::dump_vmstate_entry(desc_, type_name());
+    e["version_id"] = wire_version_;
+    e["Description"]["version_id"] = wire_version_;
+    if (e["Description"].contains("Subsections")) {
+      Json kept = Json::array();
+      for (const auto* sub : desc_.subsections)
+        if (!sub->enabled || sub->enabled(get_()))
+          for (const auto& j : e["Description"]["Subsections"])
+            if (j.value("name", "") == sub->name) kept.push_back(j);
+      e["Description"]["Subsections"] = std::move(kept);
+    }
+    return e;
+  }
   Json vmdesc_at(int version_id) const override {
     snapshot::Writer scratch;
     Json desc;
@@ -98,6 +117,16 @@ class DescribedSection final : public MachineSection {
     for (const auto* sub : desc_.subsections) out.emplace_back(sub->name);
     return out;
   }
+  std::vector<std::string> sendable_subsections() const override {
+    std::vector<std::string> out;
+    for (const auto* sub : desc_.subsections) {
+      if (sub->until_version && wire_version_ > sub->until_version) continue;
+      if (sub->enabled && !sub->enabled(get_())) continue;
+      out.emplace_back(sub->name);
+    }
+    return out;
+  }
+  std::string vmsd_name() const override { return std::string(desc_.name); }
   std::string expected_fields(int version_id) const override {
     return snapshot::vm::field_list(desc_, get_(), version_id);
   }

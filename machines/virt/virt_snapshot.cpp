@@ -576,13 +576,13 @@ Status load_snapshot(VirtMachine& m, st::ByteSource& in, const LoadOptions& opts
 }
 
 Status load_snapshot_file(VirtMachine& m, const std::string& path) {
-  LS_TRY_ASSIGN(auto raw, st::ByteSource::open_file(path));
-  LS_TRY_ASSIGN(auto peek, raw->peek_n(4));
-  const bool zst = peek.size() == 4 && peek[0] == 0x28 && peek[1] == 0xb5 && peek[2] == 0x2f && peek[3] == 0xfd;
-  if (zst) {
-    LS_TRY_ASSIGN(auto src, st::open_zstd_source(path));
-    return load_snapshot(m, *src);
+  LS_TRY_ASSIGN(bool compressed, st::is_zstd_file(path));
+  if (compressed) {
+    LS_TRY_ASSIGN(st::OpenedStream opened, st::open_stream_file(path));
+    return load_snapshot(m, *opened.source);
   }
+  // read(2), not a mapping: a file truncated under a running load is an error, not a SIGBUS.
+  LS_TRY_ASSIGN(auto raw, st::ByteSource::open_file(path));
   // A plain file: read the source's vmdesc first, so errors can say what the source wrote.
   std::optional<Json> vmdesc;
   if (auto d = st::locate_vmdesc(*raw, 4u << 20); d) vmdesc = std::move(d.value());
@@ -599,6 +599,25 @@ Json dump_vmstate(const VirtMachine& m) {
     out[sec->type_name()] = sec->dump_vmstate_entry();
   }
   return out;
+}
+
+Json describe_destination(const VirtMachine& m) {
+  Json d;
+  d["machine"] = std::string(m.version().name);
+  d["page_size"] = kPageSize;
+  Json blocks = Json::array();
+  for (const auto& b : m.const_bus().ram_blocks()) blocks.push_back(Json{{"name", b->name}, {"length", b->size}});
+  d["ram_blocks"] = std::move(blocks);
+  Json sections = Json::array();
+  Json sendable = Json::object();
+  for (const auto& sec : m.sections()) {
+    sections.push_back(Json{{"idstr", sec->idstr()}, {"instance_id", sec->instance()}, {"vmsd_name", sec->vmsd_name()}});
+    if (!sendable.contains(sec->type_name())) sendable[sec->type_name()] = sec->sendable_subsections();
+  }
+  d["sections"] = std::move(sections);
+  d["sendable_subsections"] = std::move(sendable);
+  d["vmstate"] = dump_vmstate(m);
+  return d;
 }
 
 }  // namespace lockstep::machines::virt

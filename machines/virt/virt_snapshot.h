@@ -43,4 +43,9 @@ Status load_snapshot_file(VirtMachine& m, const std::string& path);
 // QEMU's -dump-vmstate JSON for this machine: {"vmschkmachine": {"Name": version}, type: entry, ...}.
 Json dump_vmstate(const VirtMachine& m);
 
+// What this machine expects of an incoming stream, for `lockstep snapshot check/explain`:
+// {"machine", "page_size", "ram_blocks": [{"name", "length"}], "sections": [{"idstr", "instance_id",
+//  "vmsd_name"}], "sendable_subsections": {type: [names]}, "vmstate": dump_vmstate(m)}.
+Json describe_destination(const VirtMachine& m);
+
 }  // namespace lockstep::machines::virt

@@ -3,7 +3,6 @@
 // and a buffered writer. Every read is checked; running out of bytes is an Error naming the offset.
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -13,26 +12,39 @@
 
 namespace lockstep::snapshot::stream {
 
+// Where a ByteSource's bytes come from when they are not read straight from an fd: a decoder such as
+// the zstd decompressor (zstd_source.h). read_some returns 0 only at the end of the data.
+class ByteInput {
+ public:
+  virtual ~ByteInput() = default;
+  virtual Result<std::size_t> read_some(std::uint8_t* dst, std::size_t n) = 0;
+};
+
 class ByteSource {
  public:
   static constexpr std::size_t kBufferSize = 64 * 1024;
 
   // Takes ownership of fd when owns_fd is true.
   explicit ByteSource(int fd, bool owns_fd = false);
-  // Bytes from a producer instead of an fd (a decompressor): it fills up to n bytes and returns how
-  // many, 0 at the end of the stream. Not seekable.
-  using Producer = std::function<Result<std::size_t>(std::uint8_t* dst, std::size_t n)>;
-  explicit ByteSource(Producer producer);
+  // Reads through a decoder; never seekable.
+  explicit ByteSource(std::unique_ptr<ByteInput> input);
   ~ByteSource();
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
 
   static Result<std::unique_ptr<ByteSource>> open_file(const std::string& path);
+  // A regular file read through a sliding read-only mapping (kMapWindow bytes) instead of read(2):
+  // skipping bytes (RAM pages nobody looks at) then costs neither a copy nor a syscall, and memory
+  // stays at one window. For finished files only: a file truncated by another process while mapped
+  // raises SIGBUS. Anything but a regular file is opened as open_file does.
+  static Result<std::unique_ptr<ByteSource>> map_file(const std::string& path);
+  static constexpr std::size_t kMapWindow = 8u << 20;
 
   // Offset of the next byte to be read, from the start of the stream.
   std::uint64_t offset() const { return offset_; }
   // Reads exactly n bytes or fails with "truncated stream at offset X: ...".
   Status read(void* dst, std::size_t n);
+  // On a regular file, long skips seek instead of reading (checked against the file size).
   Status skip(std::uint64_t n);
   // Next byte without consuming it; an Error at the end of the stream.
   Result<std::uint8_t> peek();
@@ -56,15 +68,24 @@ class ByteSource {
 
  private:
   Status fill();
-  Result<std::size_t> read_some(std::uint8_t* dst, std::size_t n);
-  Producer producer_;
+  // Mapped mode: maps the window holding file position pos (data_/pos_/len_ follow).
+  Status map_at(std::uint64_t pos);
+  void unmap();
+  // One read(2) (or ByteInput::read_some) into dst; 0 at the end.
+  Result<std::size_t> raw_read(std::uint8_t* dst, std::size_t n);
+  std::unique_ptr<ByteInput> input_;
   int fd_;
   bool owns_;
   bool seekable_ = false;
   bool eof_ = false;
   std::vector<std::uint8_t> buf_;
-  std::size_t pos_ = 0, len_ = 0;
+  const std::uint8_t* data_ = nullptr;  // buf_.data(), or the current mapped window
+  std::size_t pos_ = 0, len_ = 0;       // within data_
   std::uint64_t offset_ = 0;
+  bool mapped_ = false;
+  void* map_ = nullptr;
+  std::size_t map_len_ = 0;
+  std::uint64_t file_size_ = 0;  // mapped mode: the size when opened
 };
 
 class ByteSink {

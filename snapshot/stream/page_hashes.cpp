@@ -53,32 +53,54 @@ Json page_hashes_vmdesc_entry(const PageHashTable& t) {
   return e;
 }
 
-Status read_page_hashes(ByteSource& in, const PageHashVisitor& v) {
-  const std::uint64_t start = in.offset();
-  LS_TRY_ASSIGN(std::uint32_t page_size, in.be32());
-  LS_TRY_ASSIGN(std::uint32_t count, in.be32());
-  if (page_size < 512 || page_size > (1u << 20) || (page_size & (page_size - 1)) != 0)
+Status PageHashReader::read_header() {
+  const std::uint64_t start = in_.offset();
+  LS_TRY_ASSIGN(page_size_, in_.be32());
+  LS_TRY_ASSIGN(block_count_, in_.be32());
+  if (page_size_ < 512 || page_size_ > (1u << 20) || (page_size_ & (page_size_ - 1)) != 0)
     return Error{fmt::format("{}: page size {} is not a power of two in [512, 1 MiB] (at offset {})",
-                             kPageHashesIdstr, page_size, start)};
-  if (count > kMaxHashedBlocks)
-    return Error{fmt::format("{}: {} blocks is more than the limit {} (at offset {})", kPageHashesIdstr, count,
+                             kPageHashesIdstr, page_size_, start)};
+  if (block_count_ > kMaxHashedBlocks)
+    return Error{fmt::format("{}: {} blocks is more than the limit {} (at offset {})", kPageHashesIdstr, block_count_,
                              kMaxHashedBlocks, start + 4)};
-  if (v.on_header) LS_TRY(v.on_header(page_size, count));
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const std::uint64_t at = in.offset();
-    LS_TRY_ASSIGN(std::string idstr, in.counted_string());
-    LS_TRY_ASSIGN(std::uint64_t used, in.be64());
-    if (used >= (std::uint64_t{1} << 48))
-      return Error{fmt::format("{}: block \"{}\" length 0x{:x} is implausible (at offset {})", kPageHashesIdstr, idstr,
-                               used, at)};
-    if (v.on_block) LS_TRY(v.on_block(idstr, used));
-    const std::uint64_t pages = page_count(used, page_size);
-    for (std::uint64_t p = 0; p < pages; ++p) {
-      LS_TRY_ASSIGN(std::uint64_t h, in.be64());
+  return Ok{};
+}
+
+Result<bool> PageHashReader::next_block() {
+  if (next_page_ < pages_) LS_TRY(in_.skip(8 * (pages_ - next_page_)));
+  next_page_ = pages_ = 0;
+  if (blocks_read_ == block_count_) return false;
+  const std::uint64_t at = in_.offset();
+  LS_TRY_ASSIGN(idstr_, in_.counted_string());
+  LS_TRY_ASSIGN(used_, in_.be64());
+  if (used_ >= (std::uint64_t{1} << 48))
+    return Error{fmt::format("{}: block \"{}\" length 0x{:x} is implausible (at offset {})", kPageHashesIdstr, idstr_,
+                             used_, at)};
+  pages_ = page_count(used_, page_size_);
+  ++blocks_read_;
+  return true;
+}
+
+Result<std::uint64_t> PageHashReader::next_hash() {
+  if (next_page_ >= pages_)
+    return Error{fmt::format("{}: block \"{}\" has only {} pages", kPageHashesIdstr, idstr_, pages_)};
+  ++next_page_;
+  return in_.be64();
+}
+
+Status read_page_hashes(ByteSource& in, const PageHashVisitor& v) {
+  PageHashReader r(in);
+  LS_TRY(r.read_header());
+  if (v.on_header) LS_TRY(v.on_header(r.page_size(), r.block_count()));
+  for (;;) {
+    LS_TRY_ASSIGN(bool more, r.next_block());
+    if (!more) return Ok{};
+    if (v.on_block) LS_TRY(v.on_block(r.idstr(), r.used_length()));
+    for (std::uint64_t p = 0; p < r.pages(); ++p) {
+      LS_TRY_ASSIGN(std::uint64_t h, r.next_hash());
       if (v.on_hash) LS_TRY(v.on_hash(p, h));
     }
   }
-  return Ok{};
 }
 
 Result<PageHashTable> read_page_hash_table(ByteSource& in) {

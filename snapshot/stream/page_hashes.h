@@ -54,6 +54,30 @@ struct PageHashVisitor {
   std::function<Status(std::uint64_t page_index, std::uint64_t hash)> on_hash;
 };
 Status read_page_hashes(ByteSource& in, const PageHashVisitor& v);
+// The same reading, pull-style, so two streams' tables can be read side by side (snapshot diff) with
+// nothing held but the current block header. read_page_hashes is written on top of it.
+class PageHashReader {
+ public:
+  explicit PageHashReader(ByteSource& in) : in_(in) {}
+  Status read_header();
+  std::uint32_t page_size() const { return page_size_; }
+  std::uint32_t block_count() const { return block_count_; }
+  // Reads the next block header; false after the last block. Unread hashes of the block before are skipped.
+  Result<bool> next_block();
+  const std::string& idstr() const { return idstr_; }
+  std::uint64_t used_length() const { return used_; }
+  std::uint64_t pages() const { return pages_; }
+  std::uint64_t pages_read() const { return next_page_; }
+  // The block's next page hash; an Error after its last page.
+  Result<std::uint64_t> next_hash();
+
+ private:
+  ByteSource& in_;
+  std::uint32_t page_size_ = 0, block_count_ = 0, blocks_read_ = 0;
+  std::string idstr_;
+  std::uint64_t used_ = 0, pages_ = 0, next_page_ = 0;
+};
+
 // Convenience: the whole table in memory (8 bytes per guest page).
 Result<PageHashTable> read_page_hash_table(ByteSource& in);
 

@@ -73,11 +73,15 @@ Status RamSectionReader::read_body(StreamReader& r, const SectionHeader& s, cons
     if (flags & kZero) {
       LS_TRY_ASSIGN(std::uint8_t fill, in.u8());
       ++b.zero_pages;
-      if (on_page) LS_TRY(on_page(RamPage{b, bi, addr, true, fill, {}}));
+      if (on_page) LS_TRY(on_page(RamPage{b, bi, addr, true, fill, {}, page_size_}));
     } else {
-      LS_TRY(in.read(page_.data(), page_.size()));
       ++b.data_pages;
-      if (on_page) LS_TRY(on_page(RamPage{b, bi, addr, false, 0, std::span<const std::uint8_t>(page_)}));
+      if (!on_page) {
+        LS_TRY(in.skip(page_.size()));  // nobody looks at the bytes: no copy
+        continue;
+      }
+      LS_TRY(in.read(page_.data(), page_.size()));
+      LS_TRY(on_page(RamPage{b, bi, addr, false, 0, std::span<const std::uint8_t>(page_), page_size_}));
     }
   }
 }

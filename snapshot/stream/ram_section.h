@@ -32,6 +32,7 @@ struct RamPage {
   bool zero;                           // ZERO record: every byte equals fill
   std::uint8_t fill;                   // for zero pages
   std::span<const std::uint8_t> data;  // PAGE record: page_size bytes (empty for zero pages)
+  std::uint64_t page_size = 0;         // the section's page size (what a ZERO record stands for)
 };
 
 using PageCallback = std::function<Status(const RamPage&)>;

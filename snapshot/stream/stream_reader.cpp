@@ -38,8 +38,12 @@ std::string StreamReader::where() const {
 Result<StreamHeader> StreamReader::read_header() {
   StreamHeader h;
   std::uint8_t m[4];
-  if (Status st = src_.read(m, 4); !st)
-    return Error{fmt::format("Not a migration stream (cannot read the 4-byte magic: {})", st.error().message)};
+  if (auto st = src_.read(m, 4); !st) {
+    // A decoder's error (a corrupt .zst) says more than the truncation it causes.
+    if (st.error().message.rfind("truncated stream", 0) != 0)
+      return Error{"Not a migration stream: " + st.error().message};
+    return Error{"Not a migration stream (shorter than the 4-byte magic)"};
+  }
   std::uint32_t magic = std::uint32_t{m[0]} << 24 | std::uint32_t{m[1]} << 16 | std::uint32_t{m[2]} << 8 | m[3];
   if (magic != kMagic)
     return Error{fmt::format("Not a migration stream (magic 0x{:08x} at offset 0, expected 0x{:08x} \"QEVM\")", magic,
@@ -236,21 +240,66 @@ Result<Json> StreamReader::read_vmdesc() {
   return parse_vmdesc(text, off + 5);
 }
 
-Result<Json> locate_vmdesc(ByteSource& src, std::size_t max_json) {
-  if (!src.seekable())
-    return Error{"reading the VM description first needs a seekable file; not supported on pipes or sockets"};
-  LS_TRY_ASSIGN(std::uint64_t size, src.size());
-  std::uint64_t tail = std::min<std::uint64_t>(size, max_json + 5);
-  std::string buf(static_cast<std::size_t>(tail), '\0');
-  LS_TRY(src.pread_exact(size - tail, buf.data(), buf.size()));
+namespace {
+// The last position p in buf where byte p is 0x06, the be32 at p+1 equals the number of bytes after it
+// and byte p+5 is '{'. base is the stream offset of buf[0].
+std::optional<Result<Json>> vmdesc_in_tail(const std::string& buf, std::uint64_t base) {
   for (std::size_t i = buf.size(); i-- > 0;) {
     if (static_cast<std::uint8_t>(buf[i]) != kVmDescription || i + 5 >= buf.size()) continue;
     const auto* p = reinterpret_cast<const std::uint8_t*>(buf.data() + i + 1);
     std::uint64_t len = std::uint64_t{p[0]} << 24 | std::uint64_t{p[1]} << 16 | std::uint64_t{p[2]} << 8 | p[3];
     if (len != buf.size() - i - 5 || buf[i + 5] != '{') continue;
-    return parse_vmdesc(buf.substr(i + 5), size - tail + i + 5);
+    return parse_vmdesc(buf.substr(i + 5), base + i + 5);
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+Result<Json> locate_vmdesc(ByteSource& src, std::size_t max_json) {
+  if (!src.seekable())
+    return Error{"reading the VM description first needs a seekable file; not supported on pipes or sockets"};
+  LS_TRY_ASSIGN(std::uint64_t size, src.size());
+  // Small tails first: most descriptions are tens of kilobytes, and reading (and holding) the whole
+  // limit for each look would cost 64 MiB. A window that starts inside the JSON cannot match (JSON text
+  // has no 0x06 byte), so growing it finds the same position the full search would.
+  std::uint64_t tail = 0;
+  for (std::uint64_t want : {std::uint64_t{64} << 10, std::uint64_t{1} << 20, std::uint64_t{max_json} + 5}) {
+    if (want > std::uint64_t{max_json} + 5) want = std::uint64_t{max_json} + 5;
+    if (want <= tail && tail != 0) continue;
+    tail = std::min<std::uint64_t>(size, want);
+    std::string buf(static_cast<std::size_t>(tail), '\0');
+    LS_TRY(src.pread_exact(size - tail, buf.data(), buf.size()));
+    if (auto found = vmdesc_in_tail(buf, size - tail)) return std::move(*found);
+    if (tail == size) break;
   }
   return Error{fmt::format("no VM description found at the end of the stream (searched the last {} bytes)", tail)};
+}
+
+Result<Json> locate_vmdesc_by_reading(ByteSource& src, std::size_t max_json) {
+  // Keep the last `keep` bytes seen: a window of up to 2 * keep, shifted down when full (amortised O(n)).
+  const std::size_t keep = max_json + 5;
+  std::string window;
+  std::uint64_t window_base = 0;
+  std::vector<char> chunk(ByteSource::kBufferSize);
+  for (;;) {
+    LS_TRY_ASSIGN(auto look, src.peek_n(chunk.size()));
+    if (look.empty()) break;
+    const std::size_t k = look.size();
+    window.append(reinterpret_cast<const char*>(look.data()), k);
+    LS_TRY(src.skip(k));
+    if (window.size() > 2 * keep) {
+      const std::size_t drop = window.size() - keep;
+      window.erase(0, drop);
+      window_base += drop;
+    }
+  }
+  if (window.size() > keep) {
+    window_base += window.size() - keep;
+    window.erase(0, window.size() - keep);
+  }
+  if (auto found = vmdesc_in_tail(window, window_base)) return std::move(*found);
+  return Error{fmt::format("no VM description found at the end of the stream (searched the last {} bytes)",
+                           window.size())};
 }
 
 }  // namespace lockstep::snapshot::stream

@@ -105,6 +105,10 @@ class StreamReader {
 // no NUL or 0x06 bytes, so both find the same position.) Non-seekable sources: unsupported.
 Result<Json> locate_vmdesc(ByteSource& src, std::size_t max_json = 64u << 20);
 
+// The same search on a source that cannot seek (a pipe, a zstd-decompressing source): reads it to the
+// end, keeping at most 2 * (max_json + 5) bytes. The source is spent afterwards; open a second one.
+Result<Json> locate_vmdesc_by_reading(ByteSource& src, std::size_t max_json = 64u << 20);
+
 // Parses a vmdesc JSON text with a size limit; errors name the offset.
 Result<Json> parse_vmdesc(const std::string& text, std::uint64_t offset);
 

@@ -21,6 +21,18 @@
 
 namespace lockstep::snapshot::stream {
 
+// Where a value sits inside a device, in analyze-migration.py's structure: fields by their QEMU name
+// (verbatim, "env.pc" is one name), array elements by index, subsections by their vmsd name.
+struct PathStep {
+  enum Kind : std::uint8_t { kField, kIndex, kSubsection } kind = kField;
+  std::string name;        // kField, kSubsection
+  std::uint64_t index = 0;  // kIndex
+};
+using FieldPath = std::vector<PathStep>;
+// "channels[0].next_transition_time", "env.gpr[3]", "serial/recv_fifo.data": members joined by '.',
+// elements as [i]; a subsection's fields follow its name after a '.'.
+std::string path_string(const FieldPath& path);
+
 struct SectionInfo {
   SectionHeader header;
   std::uint64_t body_size = 0;  // bytes between the header and the footer
@@ -36,6 +48,11 @@ struct WalkResult {
   std::uint64_t page_size = 0;
   std::uint64_t eof_offset = 0;
   std::uint64_t end_offset = 0;
+  bool has_vmdesc = true;      // false only with WalkOptions::allow_missing_vmdesc
+  std::string no_vmdesc_reason;
+  // When the walk stops with an error inside a section: that section's header (in_section true).
+  bool in_section = false;
+  SectionHeader current;
 };
 
 struct WalkOptions {
@@ -45,6 +62,22 @@ struct WalkOptions {
   std::function<Status(const SectionHeader&, const std::string& path, const Json& field,
                        std::span<const std::uint8_t> bytes)>
       on_field;
+  // Every leaf value with its structured path (bytes empty for an element over 1 MiB: skipped, not
+  // read; compare with the field's "size"); when set, "struct" fields are walked member by member
+  // (their own fields and subsections; the bytes must add up to the struct's size), so on_field's
+  // paths then name struct members too ("channels[0].next_transition_time").
+  std::function<Status(const SectionHeader&, const FieldPath& path, const Json& field,
+                       std::span<const std::uint8_t> bytes)>
+      on_value;
+  // After each section's footer, in stream order.
+  std::function<Status(const SectionInfo&)> on_section;
+  // Bodies of sections without a layout (scanned to the footer), at most max_unknown_body bytes.
+  std::function<Status(const SectionHeader&, std::span<const std::uint8_t> body)> on_raw_body;
+  // The VM description, when the caller has it already (a compressed source cannot be searched from
+  // the end: see locate_vmdesc_by_reading). Must outlive the walk.
+  const Json* vmdesc = nullptr;
+  // A stream without a VM description is walked anyway: every device body is scanned to its footer.
+  bool allow_missing_vmdesc = false;
   std::uint64_t max_unknown_body = 1u << 20;
   ReaderLimits limits;
 };
