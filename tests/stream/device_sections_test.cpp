@@ -64,7 +64,8 @@ void load_and_compare(const vm::Section<S>& d, const Body& b, S& s) {
   Status st = vm::load_bytes(d, s, b.bytes, b.version, b.offset);
   REQUIRE_MESSAGE(st.ok(), (st.ok() ? "" : st.error().message));
   // Saved again by lockstep: the same field layout QEMU described.
-  auto ours = vm::vmdesc_entry(d, s, "x", 0);
+  // Saved at the stream's version (lockstep's serial is v4; v3 is QEMU's layout, machine virt-1.0).
+  auto ours = vm::vmdesc_entry(d, s, "x", 0, {.version = static_cast<int>(b.version)});
   REQUIRE(ours.ok());
   // QEMU's serial-mm wraps vmstate_serial as one struct field "serial" of an outer vmsd also named
   // "serial": the same bytes on the wire (a struct is inline), one level deeper in the vmdesc.

@@ -81,10 +81,16 @@ TEST_CASE("serial: round trip with bytes in the FIFO and the timeout armed, then
 TEST_CASE("serial: golden wire bytes and vmdesc entry") {
   Uart u;
   u.wr(3, 0x03);  // 8N1: char time as QEMU derives it, so no lockstep subsection
+  // Version 3 (machine virt-1.0) is QEMU 7.2's layout: divider, rbr, ier, iir, lcr, mcr, lsr, msr,
+  // scr, fcr_vmstate, an 11-byte body.
+  snapshot::Writer w3;
+  REQUIRE(snapshot::vm::save(devices::uart16550_vmstate(), u.dev.state(), w3, nullptr, {.version = 3}).ok());
+  CHECK(w3.bytes() == std::vector<u8>{0x00, 0x0c, 0x00, 0x00, 0x01, 0x03, 0x08, 0x60, 0xb0, 0x00, 0x00});
+  // Version 4 adds char_transmit_time (be64) as a field.
   const auto bytes = saved(devices::uart16550_vmstate(), u.dev.state());
-  // divider, rbr, ier, iir, lcr, mcr, lsr, msr, scr, fcr_vmstate: QEMU 7.2's 11-byte body.
-  CHECK(bytes == std::vector<u8>{0x00, 0x0c, 0x00, 0x00, 0x01, 0x03, 0x08, 0x60, 0xb0, 0x00, 0x00});
-  auto e = snapshot::vm::vmdesc_entry(devices::uart16550_vmstate(), u.dev.state(), "serial", 0);
+  CHECK(bytes.size() == 11 + 8);
+  CHECK(std::vector<u8>(bytes.begin(), bytes.begin() + 11) == w3.bytes());
+  auto e = snapshot::vm::vmdesc_entry(devices::uart16550_vmstate(), u.dev.state(), "serial", 0, {.version = 3});
   REQUIRE(e.ok());
   CHECK(e.value().dump() ==
         R"({"name":"serial","instance_id":0,"vmsd_name":"serial","version":3,"fields":[)"
@@ -105,7 +111,9 @@ TEST_CASE("serial: golden wire bytes and vmdesc entry") {
 
 TEST_CASE("serial: reset state carries the character time QEMU would recompute") {
   Uart u;
-  const auto bytes = saved(devices::uart16550_vmstate(), u.dev.state());
+  snapshot::Writer w3;
+  REQUIRE(snapshot::vm::save(devices::uart16550_vmstate(), u.dev.state(), w3, nullptr, {.version = 3}).ok());
+  const auto bytes = w3.bytes();  // v3: QEMU's layout, where the time needs the lockstep subsection
   REQUIRE(bytes.size() > 11);
   CHECK(bytes[11] == snapshot::vm::kSubsectionByte);
   CHECK(contains(bytes, "serial/lockstep-char_transmit_time"));
@@ -123,7 +131,8 @@ TEST_CASE("serial: saved as version 2 for an old machine type") {
   REQUIRE(snapshot::vm::save(devices::uart16550_vmstate(), src.dev.state(), w, &desc, {.version = 2}).ok());
   CHECK(desc["version"] == 2);
   CHECK(desc["fields"].size() == 9);  // no fcr_vmstate
-  const auto v3 = saved(devices::uart16550_vmstate(), src.dev.state());
+  snapshot::Writer v3;
+  REQUIRE(snapshot::vm::save(devices::uart16550_vmstate(), src.dev.state(), v3, nullptr, {.version = 3}).ok());
   CHECK(w.size() == v3.size() - 1);
   // A v2 body loads as QEMU loads it: FIFOs off, IIR without the FIFO bits.
   Uart dst;
@@ -132,7 +141,7 @@ TEST_CASE("serial: saved as version 2 for an old machine type") {
   CHECK((dst.dev.state().iir & 0xc0) == 0);
   CHECK(dst.dev.state().recv_fifo.num == 2);
   CHECK_FALSE(snapshot::vm::save(devices::uart16550_vmstate(), src.dev.state(), w, nullptr, {.version = 1}).ok());
-  CHECK_FALSE(snapshot::vm::save(devices::uart16550_vmstate(), src.dev.state(), w, nullptr, {.version = 4}).ok());
+  CHECK_FALSE(snapshot::vm::save(devices::uart16550_vmstate(), src.dev.state(), w, nullptr, {.version = 5}).ok());
 }
 
 TEST_CASE("serial: invariant refusals leave the device untouched") {
@@ -147,7 +156,7 @@ TEST_CASE("serial: invariant refusals leave the device untouched") {
   Uart dst;
   dst.wr(7, 0x42);
   const auto before = dst.dev.state();
-  Status st = board_load(devices::uart16550_vmstate(), dst.dev, bytes, 3);
+  Status st = board_load(devices::uart16550_vmstate(), dst.dev, bytes, 4);
   REQUIRE_FALSE(st.ok());
   CHECK(st.error().message.find("recv_fifo.head") != std::string::npos);
   CHECK(same_bytes(dst.dev.state(), before));
@@ -159,7 +168,7 @@ TEST_CASE("serial: invariant refusals leave the device untouched") {
   auto t = std::search(tb.begin(), tb.end(), tsr.begin(), tsr.end());
   REQUIRE(t != tb.end());
   tb[static_cast<std::size_t>(t - tb.begin()) + tsr.size() + 4 + 3] = 1;
-  Status st2 = board_load(devices::uart16550_vmstate(), dst.dev, tb, 3);
+  Status st2 = board_load(devices::uart16550_vmstate(), dst.dev, tb, 4);
   REQUIRE_FALSE(st2.ok());
   CHECK(st2.error().message.find("tsr_retry") != std::string::npos);
   CHECK(same_bytes(dst.dev.state(), before));
