@@ -26,6 +26,7 @@
 
 #include "snapshot/stream/vmdesc_walker.h"
 #include "tools/host_process.h"
+#include "tests/test_files.h"
 
 using namespace lockstep;
 namespace fs = std::filesystem;
@@ -135,15 +136,8 @@ std::uint64_t total_of(const std::vector<std::string>& base) {
   return digest_icount(r.digest);
 }
 
-std::vector<std::uint8_t> slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-
-void spit(const std::string& path, const std::vector<std::uint8_t>& d) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(reinterpret_cast<const char*>(d.data()), static_cast<std::streamsize>(d.size()));
-}
+using lockstep::testing::slurp;
+using lockstep::testing::spit;
 
 std::size_t find_bytes(const std::vector<std::uint8_t>& hay, const std::string& needle, std::size_t from = 0) {
   auto it = std::search(hay.begin() + static_cast<std::ptrdiff_t>(from), hay.end(), needle.begin(), needle.end());

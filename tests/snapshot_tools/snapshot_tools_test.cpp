@@ -25,6 +25,7 @@
 #include "snapshot/inspect/dump.h"
 #include "snapshot/inspect/explain.h"
 #include "snapshot/inspect/info.h"
+#include "tests/test_files.h"
 
 using namespace lockstep;
 using namespace lockstep::snapshot;
@@ -38,15 +39,8 @@ std::string work_path(const std::string& name) {
 
 bool have(const char* path) { return path[0] != '\0' && ::access(path, X_OK) == 0; }
 
-std::vector<std::uint8_t> slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-
-void spit(const std::string& path, const std::vector<std::uint8_t>& d) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(reinterpret_cast<const char*>(d.data()), static_cast<std::streamsize>(d.size()));
-}
+using lockstep::testing::slurp;
+using lockstep::testing::spit;
 
 std::string read_text(const std::string& path) {
   std::ifstream f(path);

@@ -18,7 +18,9 @@
 #include "snapshot/stream/ram_section.h"
 #include "snapshot/stream/stream_reader.h"
 #include "snapshot/stream/stream_writer.h"
+#include "snapshot/stream/page_hashes.h"
 #include "snapshot/stream/vmdesc_walker.h"
+#include "tests/test_files.h"
 
 using namespace lockstep;
 using namespace lockstep::snapshot::stream;
@@ -31,15 +33,8 @@ std::string work_path(const std::string& name) {
 
 bool have(const char* path) { return path[0] != '\0' && ::access(path, X_OK) == 0; }
 
-std::vector<std::uint8_t> slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
-
-void spit(const std::string& path, const std::vector<std::uint8_t>& d) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(reinterpret_cast<const char*>(d.data()), static_cast<std::streamsize>(d.size()));
-}
+using lockstep::testing::slurp;
+using lockstep::testing::spit;
 
 // Runs QEMU paused (-S) with the HMP monitor on stdin: migrate to a file, then quit.
 std::string qemu_stream(const std::string& qemu, const std::string& args, const std::string& name) {
@@ -475,7 +470,6 @@ TEST_CASE("damaged") {
   std::remove(path.c_str());
 }
 
-#include "snapshot/stream/page_hashes.h"
 
 TEST_CASE("page_hashes") {
   PageHashTable t;
