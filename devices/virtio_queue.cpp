@@ -24,9 +24,11 @@ u64 VirtqElement::in_bytes() const {
   return n;
 }
 
-u64 copy_from_segments(const core::AddressSpace& bus, const std::vector<VirtqSegment>& segs, u64 offset, void* dst,
-                       u64 len) {
-  u8* out = static_cast<u8*>(dst);
+namespace {
+// Visits the [offset, offset + len) byte range of a descriptor chain segment by segment; stops at the
+// first piece `dma` refuses. Returns the bytes done.
+template <class Dma>
+u64 for_each_piece(const std::vector<VirtqSegment>& segs, u64 offset, u64 len, Dma dma) {
   u64 done = 0;
   for (const VirtqSegment& s : segs) {
     if (done == len) break;
@@ -35,29 +37,24 @@ u64 copy_from_segments(const core::AddressSpace& bus, const std::vector<VirtqSeg
       continue;
     }
     const u64 n = std::min<u64>(s.len - offset, len - done);
-    if (!bus.dma_read(s.addr + offset, out + done, n)) break;
+    if (!dma(s.addr + offset, done, n)) break;
     done += n;
     offset = 0;
   }
   return done;
 }
+}  // namespace
+
+u64 copy_from_segments(const core::AddressSpace& bus, const std::vector<VirtqSegment>& segs, u64 offset, void* dst,
+                       u64 len) {
+  u8* out = static_cast<u8*>(dst);
+  return for_each_piece(segs, offset, len, [&](u64 addr, u64 at, u64 n) { return bus.dma_read(addr, out + at, n); });
+}
 
 u64 copy_to_segments(core::AddressSpace& bus, const std::vector<VirtqSegment>& segs, u64 offset, const void* src,
                      u64 len) {
   const u8* in = static_cast<const u8*>(src);
-  u64 done = 0;
-  for (const VirtqSegment& s : segs) {
-    if (done == len) break;
-    if (offset >= s.len) {
-      offset -= s.len;
-      continue;
-    }
-    const u64 n = std::min<u64>(s.len - offset, len - done);
-    if (!bus.dma_write(s.addr + offset, in + done, n)) break;
-    done += n;
-    offset = 0;
-  }
-  return done;
+  return for_each_piece(segs, offset, len, [&](u64 addr, u64 at, u64 n) { return bus.dma_write(addr, in + at, n); });
 }
 
 Virtqueue::Virtqueue(VirtioTransport& transport, VirtqState& state) : t_(transport), s_(state) {}

@@ -25,6 +25,7 @@
 #include "snapshot/inspect/dump.h"
 #include "snapshot/inspect/explain.h"
 #include "snapshot/inspect/info.h"
+#include "tests/qemu_stream.h"
 #include "tests/test_files.h"
 
 using namespace lockstep;
@@ -49,23 +50,9 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-// Runs QEMU with the HMP monitor on stdin: (optionally wait), migrate to a file, quit.
 std::string qemu_stream(const std::string& qemu, const std::string& args, const std::string& name,
                         const char* wait = "") {
-  std::string out = work_path(name);
-  std::string log = out + ".log";
-  std::remove(out.c_str());
-  std::string cmd = fmt::format(
-      "({} printf 'migrate \"exec:cat > {}\"\\nquit\\n') | timeout 60 {} {} -display none -monitor stdio > {} 2>&1",
-      wait, out, qemu, args, log);
-  int rc = std::system(cmd.c_str());
-  INFO("command: " << cmd);
-  REQUIRE(rc == 0);
-  struct stat st {};
-  REQUIRE(::stat(out.c_str(), &st) == 0);
-  REQUIRE(st.st_size > 0);
-  std::remove(log.c_str());
-  return out;
+  return testing::write_qemu_stream(qemu, args, work_path(name), wait);
 }
 
 std::string riscv_paused(const std::string& name) {

@@ -20,6 +20,7 @@
 #include "snapshot/stream/stream_writer.h"
 #include "snapshot/stream/page_hashes.h"
 #include "snapshot/stream/vmdesc_walker.h"
+#include "tests/qemu_stream.h"
 #include "tests/test_files.h"
 
 using namespace lockstep;
@@ -37,21 +38,9 @@ using lockstep::testing::slurp;
 using lockstep::testing::spit;
 
 // Runs QEMU paused (-S) with the HMP monitor on stdin: migrate to a file, then quit.
+// Paused (-S): the state right after reset.
 std::string qemu_stream(const std::string& qemu, const std::string& args, const std::string& name) {
-  std::string out = work_path(name);
-  std::string log = out + ".log";
-  std::remove(out.c_str());
-  std::string cmd = fmt::format(
-      "printf 'migrate \"exec:cat > {}\"\\nquit\\n' | timeout 60 {} {} -display none -monitor stdio -S > {} 2>&1",
-      out, qemu, args, log);
-  int rc = std::system(cmd.c_str());
-  INFO("command: " << cmd);
-  REQUIRE(rc == 0);
-  struct stat st {};
-  REQUIRE(::stat(out.c_str(), &st) == 0);
-  REQUIRE(st.st_size > 0);
-  std::remove(log.c_str());
-  return out;
+  return testing::write_qemu_stream(qemu, args + " -S", work_path(name));
 }
 
 std::string riscv_stream(const std::string& name) {
