@@ -574,6 +574,55 @@ TEST_CASE("snapshot-tools") {
   for (const auto& f : {a, a2, b}) std::remove(f.c_str());
 }
 
+TEST_CASE("deterministic-streams") {
+  // The same cut in two processes writes the same bytes, plain and compressed: nothing host-side
+  // (time, addresses, thread timing) reaches a stream.
+  const auto base = bare("virt", "plic_uart");
+  for (const char* suffix : {".mig", ".mig.zst"}) {
+    const std::string x = work(std::string("det-x") + suffix), y = work(std::string("det-y") + suffix);
+    REQUIRE(run(with(base, {"--save-at", "6000=" + x, "--max-insns", "6000"})).code == 3);
+    REQUIRE(run(with(base, {"--save-at", "6000=" + y, "--max-insns", "6000"})).code == 3);
+    const auto bx = slurp(x);
+    CHECK(!bx.empty());
+    CHECK(bx == slurp(y));
+    std::remove(x.c_str());
+    std::remove(y.c_str());
+  }
+}
+
+TEST_CASE("bad-options") {
+  // Hostile migration options: one clear line, exit 1, no run.
+  const auto base = bare("virt", "hello");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--save-at", "abc"}, "expected ICOUNT=FILE"},
+      {{"--save-at", "12x=f.mig"}, "--save-at"},
+      {{"--save-at", "100="}, "expected ICOUNT=FILE"},
+      {{"--save-at", "100=unix:/tmp/s"}, "expected ICOUNT=FILE"},
+      {{"--migrate-at", "100=file.mig"}, "expected unix:PATH or tcp:HOST:PORT"},
+      {{"--migrate-at", "100=tcp:host"}, "expected tcp:HOST:PORT"},
+      {{"--migrate-at", "100=tcp:127.0.0.1:0"}, "the port must be 1 to 65535"},
+      {{"--migrate-at", "100=tcp:example.org:4444"}, "must be an IPv4 address"},
+      {{"--migrate-at", "100=unix:" + std::string(200, 'x')}, "longer than"},
+      {{"--incoming", "exec:cat f"}, "the exec transport is not supported"},
+      {{"--incoming", "/nonexistent/f.mig"}, "cannot open"},
+      {{"--incoming", "/tmp"}, "load of migration failed"},
+  };
+  for (const auto& [args, text] : cases) {
+    CAPTURE(text);
+    const Run r = run(with(base, args));
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(text) != std::string::npos);
+  }
+  const Run m = run(bare("virt-0.9", "hello"));
+  CHECK(m.code == 1);
+  CHECK(m.err.find("unsupported machine type 'virt-0.9'") != std::string::npos);
+  // Nobody listening: the source says so and exits 1.
+  const Run r = run(with(base, {"--migrate-at", "100=unix:" + work("nobody.sock")}));
+  CHECK(r.code == 1);
+  CHECK(r.err.find("Failed to connect") != std::string::npos);
+}
+
 TEST_CASE("dump-vmstate") {
   // QEMU's -dump-vmstate layout; the versions differ where their compat properties say.
   std::string text[2];
