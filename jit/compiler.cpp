@@ -21,6 +21,7 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
@@ -30,9 +31,7 @@
 #include <llvm/Support/Timer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Transforms/InstCombine/InstCombine.h>
-#include <llvm/Transforms/Scalar/DeadStoreElimination.h>
 #include <llvm/Transforms/Scalar/EarlyCSE.h>
-#include <llvm/Transforms/Scalar/GVN.h>
 #include <llvm/Transforms/Scalar/JumpThreading.h>
 #include <llvm/Transforms/Scalar/SROA.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
@@ -40,6 +39,7 @@
 #include <llvm/Transforms/Utils/Cloning.h>
 
 #include "core/insn.h"
+#include "jit/hart_promotion.h"
 
 // The bitcode of jit/bitcode/semantics_bitcode.cpp, embedded by semantics_blob.S.
 extern "C" const char lockstep_semantics_bitcode[];
@@ -61,7 +61,8 @@ const u64 kHostLayout[] = {
 };
 constexpr u64 kPcOffset = offsetof(Hart, pc);
 constexpr u64 kIcountOffset = offsetof(Hart, icount);
-constexpr u64 kStopBlockOffset = offsetof(Hart, stop_block);
+constexpr int64_t kStopBlockOffset = offsetof(Hart, stop_block);
+constexpr int64_t kXOffset = offsetof(Hart, x), kFOffset = offsetof(Hart, f), kTrapOffset = offsetof(Hart, trap);
 #pragma GCC diagnostic pop
 
 std::string to_string(llvm::Error e) {
@@ -133,6 +134,27 @@ void isolate_fpu_flags(llvm::Function& fn, llvm::Value* h) {
       b.CreateStore(b.CreateLoad(ty, local), arg);
     }
   }
+}
+
+// What the memory slow paths (core/memory.cpp: load_slow, store_slow) leave alone: the
+// register files; what they may write: stop_block (a device access) and the trap (a fault).
+// TLB fills are at variable indices, which promotion never keeps in registers.
+HartLayout hart_layout() {
+  return {{{kXOffset, kXOffset + static_cast<int64_t>(sizeof(Hart::x))},
+           {kFOffset, kFOffset + static_cast<int64_t>(sizeof(Hart::f))}},
+          {{kStopBlockOffset, kStopBlockOffset + 1}, {kTrapOffset, kTrapOffset + static_cast<int64_t>(sizeof(core::Trap))}}};
+}
+
+bool is_memory_slow_path(const llvm::Function* f) {
+  if (!f) return false;
+  const llvm::StringRef name = f->getName();
+  return name.startswith("_ZN8lockstep4core9load_slow") || name.startswith("_ZN8lockstep4core10store_slow");
+}
+
+CallEffect classify_call(const llvm::CallInst& c) {
+  if (c.isInlineAsm() || llvm::isa<llvm::IntrinsicInst>(c) || is_fpu_function(c.getCalledFunction())) return CallEffect::None;
+  if (is_memory_slow_path(c.getCalledFunction())) return CallEffect::State;
+  return CallEffect::All;
 }
 
 // One batch of regions being turned into IR: the lazily loaded semantics module plus the
@@ -234,8 +256,6 @@ void ModuleBuilder::annotate_memory(llvm::Function& f, llvm::Value* h) {
 Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::string& name) {
   auto* fty = llvm::FunctionType::get(b_.getInt32Ty(), {hart_ptr_ty_, i64_, b_.getInt32Ty()}, false);
   llvm::Function* fn = llvm::Function::Create(fty, llvm::GlobalValue::ExternalLinkage, name, m_);
-  // The semantics are compiled with -frounding-math (strictfp); inlining them needs the same.
-  fn->addFnAttr(llvm::Attribute::StrictFP);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   llvm::Value* h = fn->getArg(0);
   llvm::Value* end = fn->getArg(1);
@@ -260,10 +280,12 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
   llvm::SwitchInst* entries = b_.CreateSwitch(fn->getArg(2), heads[0], static_cast<unsigned>(heads.size() - 1));
   for (size_t k = 1; k < heads.size(); ++k) entries->addCase(b_.getInt32(static_cast<uint32_t>(k)), heads[k]);
 
-  // Stores icount, then jumps to block `target` of the region.
+  // Stores icount, then jumps to block `target` of the region. The hart is brought up to date
+  // there (promote_hart_fields), so an exit inside a block writes back only that block's changes.
+  std::vector<llvm::Instruction*> block_jumps;
   auto go_to_block = [&](int target, llvm::Value* icount) {
     b_.CreateStore(icount, icount_var);
-    b_.CreateBr(heads[static_cast<size_t>(target)]);
+    block_jumps.push_back(b_.CreateBr(heads[static_cast<size_t>(target)]));
   };
 
   for (size_t k = 0; k < plan.blocks.size(); ++k) {
@@ -396,6 +418,11 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
   }
   isolate_fpu_flags(*fn, h);
   annotate_memory(*fn, h);
+  std::string why_not;
+  const unsigned promoted = promote_hart_fields(*fn, h, m_.getDataLayout(), hart_layout(), block_jumps, classify_call, &why_not);
+  if (std::getenv("LOCKSTEP_JIT_DEBUG")) {
+    fmt::print(stderr, "jit-debug: {}: {} hart fields in registers{}{}\n", name, promoted, why_not.empty() ? "" : ": ", why_not);
+  }
   return fn;
 }
 
@@ -600,18 +627,18 @@ Result<Compiler::Compiled> Compiler::compile(const std::vector<const RegionPlan*
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
     // A cheap pipeline: the code is straight-line semantics with constant operands; what pays
-    // is folding them, forwarding register values between instructions and dropping the flow
-    // checks of instructions that cannot leave.
+    // is folding them, forwarding register values between instructions (SROA: the hart fields
+    // are locals by now, see hart_promotion.h, so no GVN/DSE is needed: measured, they cost
+    // about a third of the optimizing time and change nothing) and dropping the flow checks of
+    // instructions that cannot leave: JumpThreading removes what the inlined flow checks leave
+    // behind (a fast-path memory access cannot have touched a device; after one floating-point
+    // instruction passed its FS and rounding-mode checks, the next one's fold away).
     llvm::FunctionPassManager fpm;
-    // JumpThreading removes what the inlined flow checks leave behind: after one floating-point
-    // instruction passed its FS and rounding-mode checks, the next one's fold away.
-    fpm.addPass(llvm::SROAPass());
+    fpm.addPass(llvm::SROAPass());  // the promoted hart fields become SSA values
     fpm.addPass(llvm::EarlyCSEPass(true));
     fpm.addPass(llvm::InstCombinePass());
     fpm.addPass(llvm::SimplifyCFGPass());
     fpm.addPass(llvm::JumpThreadingPass());
-    fpm.addPass(llvm::GVNPass());
-    fpm.addPass(llvm::DSEPass());
     fpm.addPass(llvm::InstCombinePass());
     fpm.addPass(llvm::SimplifyCFGPass());
     llvm::ModulePassManager mpm;

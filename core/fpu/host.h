@@ -57,13 +57,12 @@ extern const bool kHasFma;
     return a;                                                                                    \
   }
 
-// The same without the flags: mode in, result out.
+// The same without the flags: mode in, result out. RNE is the mode the host already runs in, so
+// nothing is loaded and the asm is not volatile: the compiler may schedule, share or drop it.
 #define LOCKSTEP_FPU_HOST_OP2_NF(NAME, T, INSN)                                                  \
   inline T NAME##_nf(T a, T b, unsigned rm) {                                                    \
     if (rm == kRNE) {                                                                            \
-      asm volatile("ldmxcsr %[ctl]\n\t" INSN " %[b], %[a]"                                        \
-                   : [a] "+x"(a)                                                                 \
-                   : [b] "x"(b), [ctl] "m"(kMxcsrDefault));                                      \
+      asm(INSN " %[b], %[a]" : [a] "+x"(a) : [b] "x"(b));                               \
     } else {                                                                                     \
       asm volatile("ldmxcsr %[ctl]\n\t" INSN " %[b], %[a]\n\tldmxcsr %[host]"                    \
                    : [a] "+x"(a)                                                                 \
@@ -111,9 +110,7 @@ LOCKSTEP_FPU_HOST_OP2_NF(div_d, double, "divsd")
   inline T NAME##_nf(A a, unsigned rm) {                                                         \
     T r;                                                                                         \
     if (rm == kRNE) {                                                                            \
-      asm volatile("ldmxcsr %[ctl]\n\t" INSN " %[a], %[r]"                                        \
-                   : [r] "=x"(r)                                                                 \
-                   : [a] "x"(a), [ctl] "m"(kMxcsrDefault));                                      \
+      asm(INSN " %[a], %[r]" : [r] "=x"(r) : [a] "x"(a));                               \
     } else {                                                                                     \
       asm volatile("ldmxcsr %[ctl]\n\t" INSN " %[a], %[r]\n\tldmxcsr %[host]"                    \
                    : [r] "=x"(r)                                                                 \
@@ -150,9 +147,7 @@ LOCKSTEP_FPU_HOST_OP1_NF(cvt_d_to_s, float, double, "cvtsd2ss")
 #define LOCKSTEP_FPU_HOST_FMA_NF(NAME, T, INSN)                                                  \
   inline T NAME##_nf(T a, T b, T c, unsigned rm) {                                               \
     if (rm == kRNE) {                                                                            \
-      asm volatile("ldmxcsr %[ctl]\n\t" INSN " %[b], %[a], %[c]"                                  \
-                   : [c] "+x"(c)                                                                 \
-                   : [a] "x"(a), [b] "x"(b), [ctl] "m"(kMxcsrDefault));                          \
+      asm(INSN " %[b], %[a], %[c]" : [c] "+x"(c) : [a] "x"(a), [b] "x"(b));              \
     } else {                                                                                     \
       asm volatile("ldmxcsr %[ctl]\n\t" INSN " %[b], %[a], %[c]\n\tldmxcsr %[host]"              \
                    : [c] "+x"(c)                                                                 \

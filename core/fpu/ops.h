@@ -22,6 +22,12 @@
 // raised nothing but NX: NV gives a NaN, DZ an infinity, OF an infinity or the largest finite
 // value, UF (tininess after rounding) a result no larger than the smallest normal. Such results
 // skip the flag read; any other result is recomputed on the flag-reading path.
+//
+// The fast path is inline and small; the flag-reading path is a separate, never-inlined function
+// (`*_flags`). In RNE the fast path is plain C++ arithmetic: the host runs in round-to-nearest
+// (host.h), so the operation needs no MXCSR access and the compiler (GCC for the interpreter,
+// LLVM for compiled regions) treats it as an ordinary instruction: registers stay in registers
+// around it, and only the fast path is inlined into regions.
 namespace lockstep::core::fpu {
 
 namespace detail {
@@ -78,13 +84,30 @@ inline HostT<F> host_arith_nf(HostT<F> x, HostT<F> y, unsigned rm) {
   }
 }
 
+// The fast path: false when the result may carry a flag besides NX, NX has not accrued, or the
+// mode is RMM (then the flag path decides).
 template <class F, Arith Op>
-inline typename F::U arith(typename F::U a, typename F::U b, unsigned rm, u32& fl) {
+inline bool arith_fast(typename F::U a, typename F::U b, unsigned rm, u32 fl, typename F::U& out) {
+  if (!nx_accrued(rm, fl)) return false;
   const HostT<F> x = to_host<F>(a), y = to_host<F>(b);
-  if (nx_accrued(rm, fl)) {
-    const typename F::U r = from_host<F>(host_arith_nf<F, Op>(x, y, rm));
-    if (ordinary<F>(r)) return r;
+  HostT<F> r;
+  if (rm == kRNE) {
+    if constexpr (Op == Arith::Add) r = x + y;
+    if constexpr (Op == Arith::Sub) r = x - y;
+    if constexpr (Op == Arith::Mul) r = x * y;
+    if constexpr (Op == Arith::Div) r = x / y;
+  } else {
+    r = host_arith_nf<F, Op>(x, y, rm);
   }
+  out = from_host<F>(r);
+  return ordinary<F>(out);
+}
+
+// The flag-reading path, out of line: compiled code (jit/) calls the process's copy instead of
+// inlining it, so a region carries only the fast path.
+template <class F, Arith Op>
+[[gnu::noinline]] typename F::U arith_flags(typename F::U a, typename F::U b, unsigned rm, u32& fl) {
+  const HostT<F> x = to_host<F>(a), y = to_host<F>(b);
   u32 mx;
   const HostT<F> r = host_arith<F, Op>(x, y, rm == kRMM ? kRNE : rm, mx);
   if (rm == kRMM && (mx & 0x20)) [[unlikely]] {  // PE: inexact, so the tie rule may matter
@@ -96,6 +119,13 @@ inline typename F::U arith(typename F::U a, typename F::U b, unsigned rm, u32& f
   return finish<F>(r, mx, fl);
 }
 
+template <class F, Arith Op>
+inline typename F::U arith(typename F::U a, typename F::U b, unsigned rm, u32& fl) {
+  typename F::U r;
+  if (arith_fast<F, Op>(a, b, rm, fl, r)) return r;
+  return arith_flags<F, Op>(a, b, rm, fl);
+}
+
 template <class F>
 inline HostT<F> host_fma(HostT<F> a, HostT<F> b, HostT<F> c, unsigned rm, u32& mx) {
   if constexpr (std::is_same_v<F, F32>) {
@@ -103,6 +133,38 @@ inline HostT<F> host_fma(HostT<F> a, HostT<F> b, HostT<F> c, unsigned rm, u32& m
   } else {
     return host::fma_d(a, b, c, rm, mx);
   }
+}
+
+template <class F>
+[[gnu::noinline]] typename F::U sqrt_flags(typename F::U a, unsigned rm, u32& fl) {
+  u32 mx;
+  HostT<F> r;
+  if constexpr (std::is_same_v<F, F32>) {
+    r = host::sqrt_s(to_host<F>(a), rm, mx);
+  } else {
+    r = host::sqrt_d(to_host<F>(a), rm, mx);
+  }
+  return finish<F>(r, mx, fl);
+}
+
+template <class F>
+[[gnu::noinline]] typename F::U fma_flags(typename F::U a, typename F::U b, typename F::U c, unsigned rm, u32& fl) {
+  if (!host::kHasFma) [[unlikely]] return soft::fma<F>(a, b, c, rm, fl);
+  u32 mx;
+  const HostT<F> r = host_fma<F>(to_host<F>(a), to_host<F>(b), to_host<F>(c), rm == kRMM ? kRNE : rm, mx);
+  // x86 does not signal invalid for inf * 0 + qNaN; RISC-V does: NaN results get their flags in
+  // software. An inexact RMM result is redone in software.
+  if (is_nan<F>(from_host<F>(r)) || (rm == kRMM && (mx & 0x20))) [[unlikely]] {
+    return soft::fma<F>(a, b, c, rm, fl);
+  }
+  return finish<F>(r, mx, fl);
+}
+
+[[gnu::noinline]] inline u32 narrow_flags(u64 a, unsigned rm, u32& fl) {
+  if (rm == kRMM) [[unlikely]] return soft::convert<F32, F64>(a, rm, fl);
+  u32 mx;
+  const float r = host::cvt_d_to_s(std::bit_cast<double>(a), rm, mx);
+  return finish<F32>(r, mx, fl);
 }
 }  // namespace detail
 
@@ -123,32 +185,24 @@ template <class F>
 inline typename F::U sqrt(typename F::U a, unsigned rm, u32& fl) {
   // A square root is never a tie (nor subnormal), so RMM rounds like RNE.
   const unsigned hrm = rm == kRMM ? kRNE : rm;
-  const detail::HostT<F> x = detail::to_host<F>(a);
   if (fl & kNX) {
+    const detail::HostT<F> x = detail::to_host<F>(a);
     typename F::U r;
     if constexpr (std::is_same_v<F, F32>) {
-      r = detail::from_host<F>(host::sqrt_s_nf(x, hrm));
+      r = detail::from_host<F>(hrm == kRNE ? __builtin_sqrtf(x) : host::sqrt_s_nf(x, hrm));
     } else {
-      r = detail::from_host<F>(host::sqrt_d_nf(x, hrm));
+      r = detail::from_host<F>(hrm == kRNE ? __builtin_sqrt(x) : host::sqrt_d_nf(x, hrm));
     }
     if (detail::ordinary<F>(r)) return r;
   }
-  u32 mx;
-  detail::HostT<F> r;
-  if constexpr (std::is_same_v<F, F32>) {
-    r = host::sqrt_s(x, hrm, mx);
-  } else {
-    r = host::sqrt_d(x, hrm, mx);
-  }
-  return detail::finish<F>(r, mx, fl);
+  return detail::sqrt_flags<F>(a, hrm, fl);
 }
 
 // a * b + c, one rounding. fmsub/fnmsub/fnmadd negate operands before calling.
 template <class F>
 inline typename F::U fma(typename F::U a, typename F::U b, typename F::U c, unsigned rm, u32& fl) {
   using detail::to_host;
-  if (!host::kHasFma) [[unlikely]] return soft::fma<F>(a, b, c, rm, fl);
-  if (detail::nx_accrued(rm, fl)) {
+  if (host::kHasFma && detail::nx_accrued(rm, fl)) {
     typename F::U r;
     if constexpr (std::is_same_v<F, F32>) {
       r = detail::from_host<F>(host::fma_s_nf(to_host<F>(a), to_host<F>(b), to_host<F>(c), rm));
@@ -157,26 +211,16 @@ inline typename F::U fma(typename F::U a, typename F::U b, typename F::U c, unsi
     }
     if (detail::ordinary<F>(r)) return r;
   }
-  u32 mx;
-  const detail::HostT<F> r = detail::host_fma<F>(to_host<F>(a), to_host<F>(b), to_host<F>(c), rm == kRMM ? kRNE : rm, mx);
-  // x86 does not signal invalid for inf * 0 + qNaN; RISC-V does: NaN results get their flags in
-  // software. An inexact RMM result is redone in software.
-  if (is_nan<F>(detail::from_host<F>(r)) || (rm == kRMM && (mx & 0x20))) [[unlikely]] {
-    return soft::fma<F>(a, b, c, rm, fl);
-  }
-  return detail::finish<F>(r, mx, fl);
+  return detail::fma_flags<F>(a, b, c, rm, fl);
 }
 
 // Double to single, rounding.
 inline u32 narrow(u64 a, unsigned rm, u32& fl) {
-  if (rm == kRMM) [[unlikely]] return soft::convert<F32, F64>(a, rm, fl);
-  if (fl & kNX) {
+  if (rm != kRMM && (fl & kNX)) {
     const u32 r = std::bit_cast<u32>(host::cvt_d_to_s_nf(std::bit_cast<double>(a), rm));
     if (detail::ordinary<F32>(r)) return r;
   }
-  u32 mx;
-  const float r = host::cvt_d_to_s(std::bit_cast<double>(a), rm, mx);
-  return detail::finish<F32>(r, mx, fl);
+  return detail::narrow_flags(a, rm, fl);
 }
 
 // Single to double: exact; only a signaling NaN signals.
@@ -192,20 +236,31 @@ inline u64 widen(u32 a, u32& fl) {
   return s | (static_cast<u64>(x.e + F64::kBias) << 52) | ((x.m << (52 - 23)) & F64::kFracMask);
 }
 
-// Integer -> float. The source is the integer's value as (negative, magnitude).
+// Integer -> float. The source is the integer's value as (negative, magnitude). A magnitude
+// below 2^precision converts exactly (no flag, any mode): the host's conversion, inline; the
+// rest rounds in software.
+namespace detail {
+template <class F> inline typename F::U from_int(bool neg, u64 mag, unsigned rm, u32& fl) {
+  if (mag < (u64{1} << F::kPrec)) {
+    const typename F::U r = from_host<F>(static_cast<HostT<F>>(static_cast<i64>(mag)));
+    return neg ? r | F::kSign : r;  // mag != 0 when neg
+  }
+  return soft::from_int<F>(neg, mag, rm, fl);
+}
+}  // namespace detail
 template <class F> inline typename F::U from_i32(u64 x, unsigned rm, u32& fl) {
   const i32 v = static_cast<i32>(x);
-  return soft::from_int<F>(v < 0, v < 0 ? 0 - static_cast<u64>(static_cast<i64>(v)) : static_cast<u64>(v), rm, fl);
+  return detail::from_int<F>(v < 0, v < 0 ? 0 - static_cast<u64>(static_cast<i64>(v)) : static_cast<u64>(v), rm, fl);
 }
 template <class F> inline typename F::U from_u32(u64 x, unsigned rm, u32& fl) {
-  return soft::from_int<F>(false, static_cast<u32>(x), rm, fl);
+  return detail::from_int<F>(false, static_cast<u32>(x), rm, fl);
 }
 template <class F> inline typename F::U from_i64(u64 x, unsigned rm, u32& fl) {
   const bool neg = static_cast<i64>(x) < 0;
-  return soft::from_int<F>(neg, neg ? 0 - x : x, rm, fl);
+  return detail::from_int<F>(neg, neg ? 0 - x : x, rm, fl);
 }
 template <class F> inline typename F::U from_u64(u64 x, unsigned rm, u32& fl) {
-  return soft::from_int<F>(false, x, rm, fl);
+  return detail::from_int<F>(false, x, rm, fl);
 }
 
 // Float -> integer, saturating; 32-bit results are sign-extended to 64 bits (wu included).
