@@ -13,8 +13,9 @@ struct Block {
   u64 paddr = 0;
   std::vector<Insn> insns;  // `length` instructions, then an end marker for the dispatcher
   u64 length = 0;
-  // For the compiled tier (jit/), opaque to core: how often the dispatcher reached this block,
-  // and the compiled region entered here (owned by the tier, dropped with the block).
+  // For the compiled tier (jit/), opaque to core: the instructions the dispatcher ran in this
+  // block, counted until the tier's offer_after (then the block is offered to the tier on every
+  // run), and the compiled region entered here (owned by the tier, dropped with the block).
   u32 hits = 0;
   void* compiled_region = nullptr;
 };

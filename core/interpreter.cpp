@@ -206,6 +206,14 @@ void execute_prefix(Hart& h, const Insn* insns, u64 n, const TraceSink* trace) {
   }
 }
 
+// Whether the block goes to the compiled tier: it has a region, or has run enough instructions
+// (counted until then only, so the count never wraps).
+inline bool offered(const CompiledTier& tier, Block& block) {
+  if (block.compiled_region || block.hits >= tier.offer_after) return true;
+  block.hits += static_cast<u32>(block.length);
+  return block.hits >= tier.offer_after;
+}
+
 template <bool kTraced>
 StopReason run(Hart& h, u64 end, const TraceSink* trace) {
   CodeCache& cache = *h.code;
@@ -255,7 +263,8 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
       if (block != &straddling) slot = CodeCache::JumpEntry{h.pc, h.fetch_key, block};
     }
 
-    if (!kTraced && cache.tier && block != &straddling && cache.tier->execute(h, *block, end)) {
+    if (!kTraced && cache.tier && block != &straddling && offered(*cache.tier, *block) &&
+        cache.tier->execute(h, *block, end)) {
       if (h.stop_block) return StopReason::Request;
       continue;
     }

@@ -23,9 +23,14 @@ struct TraceSink {
 class CompiledTier {
  public:
   virtual ~CompiledTier() = default;
+  // The dispatcher counts the instructions it runs in each block (Block::hits) and offers the
+  // block to the tier only once that count reaches offer_after, or when the block has a
+  // compiled region: cold code never pays for the tier.
+  u32 offer_after = 1;
   // Runs compiled code starting at `block` (h.pc is its first instruction) if there is some, and
-  // returns true; false leaves the hart untouched for the interpreter (cold block, too little
-  // budget). May compile, synchronously, before answering.
+  // returns true; false leaves the hart untouched for the interpreter (not compiled yet, too
+  // little budget). May compile, synchronously, before answering. Setting block.hits to 0 stops
+  // the offers until the block has run offer_after more instructions.
   virtual bool execute(Hart& h, Block& block, u64 end_icount) = 0;
 };
 

@@ -157,6 +157,21 @@ CallEffect classify_call(const llvm::CallInst& c) {
   return CallEffect::All;
 }
 
+// The inlined semantics mark their locals' lifetimes (the out-parameter of every slow-path load):
+// two calls per memory access that only cost LLVM time here, where SROA removes the locals.
+void drop_lifetime_markers(llvm::Function& fn) {
+  std::vector<llvm::Instruction*> markers;
+  for (llvm::BasicBlock& bb : fn) {
+    for (llvm::Instruction& inst : bb) {
+      if (auto* c = llvm::dyn_cast<llvm::IntrinsicInst>(&inst);
+          c && (c->getIntrinsicID() == llvm::Intrinsic::lifetime_start || c->getIntrinsicID() == llvm::Intrinsic::lifetime_end)) {
+        markers.push_back(c);
+      }
+    }
+  }
+  for (llvm::Instruction* m : markers) m->eraseFromParent();
+}
+
 // One batch of regions being turned into IR: the lazily loaded semantics module plus the
 // region functions built in it.
 class ModuleBuilder {
@@ -416,6 +431,7 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
       }
     }
   }
+  drop_lifetime_markers(*fn);
   isolate_fpu_flags(*fn, h);
   annotate_memory(*fn, h);
   std::string why_not;

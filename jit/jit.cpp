@@ -13,13 +13,15 @@
 namespace lockstep::jit {
 namespace {
 
-constexpr core::u32 kNeverCompile = ~core::u32{0};
+// Instructions from `from` to `to` on the hart clock (0 if another hart's clock is behind).
+u64 since(u64 from, u64 to) { return to >= from ? to - from : 0; }
 
 }  // namespace
 
 Jit::Jit(const JitOptions& options, std::unique_ptr<Compiler> compiler)
     : options_(options), compiler_(std::move(compiler)) {
   if (options_.threshold == 0) options_.threshold = 1;
+  offer_after = options_.threshold;
   if (options_.batch == 0) options_.batch = 1;
   if (options_.verify) verifier_ = std::make_unique<Verifier>();
   if (options_.helper_thread) helper_ = std::thread([this] { helper_main(); });
@@ -61,6 +63,7 @@ void Jit::drop_compiled() {
   }
   jobs_.clear();
   pending_.clear();
+  queued_.clear();
   entry_at_.clear();
   never_.clear();
   regions_.clear();
@@ -110,23 +113,28 @@ void Jit::compile_pending(core::Hart& h) {
   }
   auto job = std::make_shared<Job>();
   std::unordered_map<u64, bool> planned;  // block paddrs already in a plan of this batch
-  // Warm: the interpreter ran the block at least a quarter as often as the threshold.
+  // Warm: the interpreter ran at least a thousandth of the threshold's instructions in the block.
+  // Low on purpose: a region then covers its whole loop, side paths included, so it is left
+  // rarely and fewer regions are compiled (measured on the benchmark loops: half the regions
+  // and compile time of a quarter-threshold rule, and 40x more instructions per entry).
   const auto is_hot = [&](u64 paddr) {
     const core::Block* b = h.code->find(paddr);
-    return b && (b->compiled_region || b->hits >= std::max<core::u32>(1, options_.threshold / 4));
+    return b && (b->compiled_region || b->hits >= std::max<core::u32>(1, options_.threshold / 1000));
   };
   for (const Pending& p : batch) {
     if (planned.count(p.block->paddr)) continue;  // another region of this batch has it: attached at install
     core::RamBlock* ram = h.bus->find_ram(p.block->paddr);
     if (!ram) {
-      p.block->hits = kNeverCompile;
+      never_[p.block->paddr] = true;
+      p.block->hits = 0;
       continue;
     }
     const u64 page = p.block->paddr & ~(core::kPageSize - 1);
     auto region = std::make_unique<Region>();
     region->plan = plan_region(ram->host + (page - ram->base), p.vpc, p.block->paddr, options_.max_region_insns, is_hot);
     if (region->plan.blocks.empty()) {
-      p.block->hits = kNeverCompile;
+      never_[p.block->paddr] = true;
+      p.block->hits = 0;
       continue;
     }
     for (const RegionBlock& b : region->plan.blocks) planned[p.block->paddr + (b.pc - p.vpc)] = true;
@@ -142,7 +150,7 @@ void Jit::compile_pending(core::Hart& h) {
   }
   u64 planned_insns = 0;
   for (const RegionPlan* plan : job->plans) planned_insns += plan->insn_count;
-  job->install_at = progress_ + planned_insns * options_.install_delay_per_insn;
+  job->install_at = h.icount + planned_insns * options_.install_delay_per_insn;
   jobs_.push_back(job);
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -152,7 +160,7 @@ void Jit::compile_pending(core::Hart& h) {
 }
 
 void Jit::install_due(core::Hart& h) {
-  while (!jobs_.empty() && jobs_.front()->install_at <= progress_) {
+  while (!jobs_.empty() && jobs_.front()->install_at <= h.icount) {
     std::shared_ptr<Job> job = jobs_.front();
     jobs_.pop_front();
     {
@@ -171,7 +179,7 @@ void Jit::install(core::Hart& h, Job& job) {
     if (stats_.first_failure.empty()) stats_.first_failure = job.result.error().message;
     for (const auto& r : job.regions) {
       never_[r->plan.entry_paddr] = true;
-      if (core::Block* b = h.code->find(r->plan.entry_paddr)) b->hits = kNeverCompile;
+      if (core::Block* b = h.code->find(r->plan.entry_paddr)) b->hits = 0;
     }
     return;
   }
@@ -200,25 +208,22 @@ bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
     generation_ = cache.generation();
     drop_compiled();
   }
-  ++offered_;
-  // The install clock counts the instructions of the blocks offered: a function of the guest's
-  // path alone (never of the host), so batches land at the same instruction in every run.
-  progress_ += block.length;
-  if (!jobs_.empty() && jobs_.front()->install_at <= progress_) install_due(h);
+  // Batches land at a point of the hart's own clock (its icount): a function of the guest's path
+  // alone, never of the host, so they land at the same instruction in every run.
+  if (!jobs_.empty() && jobs_.front()->install_at <= h.icount) install_due(h);
   auto* entry = static_cast<Entry*>(block.compiled_region);
   if (!entry) {
-    if (block.hits == kNeverCompile) return false;
-    if (++block.hits == options_.threshold) {
-      if (auto it = entry_at_.find(block.paddr); it != entry_at_.end()) {
-        block.compiled_region = it->second;  // a block of a region compiled from elsewhere
-      } else if (never_.count(block.paddr)) {
-        block.hits = kNeverCompile;
-      } else {
-        pending_.push_back(Pending{&block, h.pc, offered_});
-      }
+    // Hot (the dispatcher counted offer_after instructions here) and not compiled yet.
+    if (auto it = entry_at_.find(block.paddr); it != entry_at_.end()) {
+      block.compiled_region = it->second;  // a block of a region compiled from elsewhere
+    } else if (never_.count(block.paddr)) {
+      block.hits = 0;  // cannot be compiled: offered again only after another threshold
+      return false;
+    } else if (queued_.insert(block.paddr).second) {
+      pending_.push_back(Pending{&block, h.pc, h.icount});
     }
     if (!pending_.empty() &&
-        (pending_.size() >= options_.batch || offered_ - pending_.front().queued_at >= options_.batch_window)) {
+        (pending_.size() >= options_.batch || since(pending_.front().queued_at, h.icount) >= options_.batch_window)) {
       compile_pending(h);
       if (cache.generation() != generation_) return false;
     }
@@ -240,7 +245,6 @@ bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
     rc = entry->region->fn(&h, end_icount, entry->block);
   }
   stats_.compiled_insns += h.icount - before;
-  progress_ += h.icount - before;
   if (rc != 0) core::finish_flow(h, static_cast<core::Flow>(rc));
   return true;
 }

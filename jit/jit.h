@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/interpreter.h"
@@ -19,17 +20,18 @@
 namespace lockstep::jit {
 
 struct JitOptions {
-  // Executions of a block before its region is queued for compilation. High, because LLVM costs
-  // ~10-50 ms per region: a region must save more interpretation than that (a boot to the U-Boot
-  // prompt, 24M instructions, gains nothing from compiling; the benchmarks' loops run ~10^6-10^7
-  // times).
-  core::u32 threshold = 100'000;
+  // Instructions the interpreter runs in a block before its region is queued for compilation.
+  // Counted in instructions, not executions, because that is what interpreting costs: compile
+  // once the interpretation spent on a block is about what compiling it costs (LLVM: ~10-50 ms
+  // per region, a few million interpreted instructions), so that a block that stops being hot
+  // right after never cost more than twice the best choice (the ski-rental rule).
+  core::u32 threshold = 2'000'000;
   // Hot regions compiled together in one LLVM module (LLVM's cost is mostly per module).
   unsigned batch = 8;
-  // A queued region waits at most this many block executions for its batch to fill. LLVM has a
-  // cost per module besides the cost per instruction: fewer, fuller batches compile faster, and
-  // a few hundred thousand blocks are a few milliseconds of interpretation.
-  u64 batch_window = 300'000;
+  // A queued region waits at most this many instructions (of the hart that queued it) for its
+  // batch to fill. LLVM has a cost per module besides the cost per instruction: fewer, fuller
+  // batches compile faster, and ten million instructions are a few tens of milliseconds.
+  u64 batch_window = 10'000'000;
   // The code cache bound: compiled regions kept at once; past it everything is dropped (and
   // recompiled as it gets hot again).
   unsigned max_regions = 4096;
@@ -38,9 +40,8 @@ struct JitOptions {
   // --jit-verify: run the interpreter on a copy of the state beside every region execution.
   bool verify = false;
   // Compile on a helper thread. Its results are installed at a deterministic point: when the
-  // guest has executed `install_delay_per_insn` more instructions per guest instruction in the
-  // batch (counted over offered blocks) after the batch was queued, waiting for the helper if it
-  // is not done. LLVM's time grows with the code compiled, and so does the delay: roughly the
+  // hart has executed `install_delay_per_insn` more instructions per guest instruction in the
+  // batch after the batch was queued, waiting for the helper if it is not done. LLVM's time grows with the code compiled, and so does the delay: roughly the
   // instructions the interpreter runs while LLVM compiles one. So when compiled code starts to
   // run never depends on host timing; only the waiting does. false (the default: measured
   // faster on a busy 2-core host, where the helper finds no idle core): compile on the guest
@@ -95,13 +96,13 @@ class Jit final : public core::CompiledTier {
   struct Pending {
     core::Block* block;
     u64 vpc;
-    u64 queued_at;  // offered_ when queued
+    u64 queued_at;  // the hart's icount when queued
   };
   // A batch on its way through the compiler (guest thread -> helper -> guest thread).
   struct Job {
     std::vector<std::unique_ptr<Region>> regions;
     std::vector<const RegionPlan*> plans;
-    u64 install_at = 0;   // progress_ at which the guest thread installs it
+    u64 install_at = 0;   // the icount at which the guest thread installs it
     bool stale = false;   // the code it was planned from was dropped meanwhile
     bool done = false;    // set by the helper, under mutex_
     Result<Compiler::Compiled> result = Error{"not compiled"};
@@ -127,8 +128,8 @@ class Jit final : public core::CompiledTier {
   // order cannot reach anything.
   std::unordered_map<u64, Entry*> entry_at_;
   u64 generation_ = 0;
-  u64 offered_ = 0;  // blocks offered so far: the batch window's clock (deterministic)
-  u64 progress_ = 0;  // instructions of the blocks offered so far: the install clock (deterministic)
+  // Block paddrs queued or compiled since the last drop (lookup only, never iterated).
+  std::unordered_set<u64> queued_;
   JitStats stats_;
 
   // The helper thread and the jobs in flight, oldest first (installed in that order).

@@ -150,7 +150,7 @@ int run_main(int argc, char** argv) {
                  "auto (tiered JIT, or the interpreter with a warning if the JIT cannot start)")
       ->check(CLI::IsMember({"off", "on", "auto"}))
       ->capture_default_str();
-  app.add_option("--jit-threshold", jit_threshold_text, "executions of a block before its region is compiled (default 100000)");
+  app.add_option("--jit-threshold", jit_threshold_text, "instructions the interpreter runs in a block before its region is compiled (default 2000000)");
   app.add_option("--jit-cache-regions", jit_cache_text,
                  "compiled regions kept at once; past it the code cache is emptied (default 4096)");
   app.add_flag("--jit-compile-thread", jit_options.helper_thread,

@@ -207,7 +207,7 @@ TEST_CASE("uboot-jit") {
     auto interpreted = argv;
     interpreted.push_back("--jit=off");
     auto compiled = argv;
-    compiled.insert(compiled.end(), {"--jit=on", "--jit-threshold", "2000"});
+    compiled.insert(compiled.end(), {"--jit=on", "--jit-threshold", "10000"});
     const ProcessResult a = run_ok(interpreted);
     const ProcessResult b = run_ok(compiled);
     CHECK(a.out == b.out);
@@ -224,7 +224,7 @@ TEST_CASE("uboot-jit-verify") {
   auto interpreted = argv;
   interpreted.push_back("--jit=off");
   auto verified = argv;
-  verified.insert(verified.end(), {"--jit=on", "--jit-threshold", "2000", "--jit-verify"});
+  verified.insert(verified.end(), {"--jit=on", "--jit-threshold", "10000", "--jit-verify"});
   const ProcessResult a = run_ok(interpreted);
   const ProcessResult b = run_ok(verified);
   CHECK(a.out == b.out);

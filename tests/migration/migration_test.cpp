@@ -262,7 +262,7 @@ TEST_CASE("equivalence-jit") {
   const std::vector<std::string> uboot = {
       "-M", "virt", "-m", "256M", "-smp", "2", "-bios", OPENSBI_FW_JUMP, "-kernel", UBOOT_SMODE, "-drive",
       "file=" + disk + ",format=raw,if=virtio", "--send-on", "autoboot", " ", "--send-on", "=> ", "virtio scan\n",
-      "--stop-on", "=> ", "--jit=on", "--jit-threshold", "50"};
+      "--stop-on", "=> ", "--jit=on", "--jit-threshold", "250"};
   check_cuts(uboot, spread_cuts(total_of(uboot), 3), "jit-uboot");
   std::remove(disk.c_str());
 }
