@@ -229,7 +229,7 @@ llvm::Constant* ModuleBuilder::insn_constant(const Insn& insn) {
   copy.rs2 = insn.rs2;
   copy.rs3 = insn.rs3;
   copy.len = insn.len;
-  copy.rm = insn.rm;
+  copy.rm = uses_dynamic_rounding(insn) ? 0 : insn.rm;  // the region runs only while frm is RNE
   copy.row = insn.row;
   copy.handler = 0;
   copy.fn = nullptr;

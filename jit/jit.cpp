@@ -18,8 +18,17 @@ u64 since(u64 from, u64 to) { return to >= from ? to - from : 0; }
 
 }  // namespace
 
-Jit::Jit(const JitOptions& options, std::unique_ptr<Compiler> compiler)
-    : options_(options), compiler_(std::move(compiler)) {
+Jit::Jit(const JitOptions& options) : options_(options) {
+  // LLVM starts on a thread of its own (a few milliseconds): a run that never gets hot code never
+  // waits for it.
+  starter_ = std::thread([this] {
+    auto created = Compiler::create();
+    if (created) {
+      compiler_ = std::move(created.value());
+    } else {
+      start_error_ = created.error().message;
+    }
+  });
   if (options_.threshold == 0) options_.threshold = 1;
   offer_after = options_.threshold;
   if (options_.batch == 0) options_.batch = 1;
@@ -34,14 +43,16 @@ Jit::~Jit() {
   }
   wake_helper_.notify_all();
   if (helper_.joinable()) helper_.join();
-  compiler_->drop_all();
+  if (starter_.joinable()) starter_.join();
+  if (compiler_) compiler_->drop_all();
 }
 
-Result<std::unique_ptr<Jit>> Jit::create(const JitOptions& options) {
-  auto compiler = Compiler::create();
-  if (!compiler) return compiler.error();
-  return std::unique_ptr<Jit>(new Jit(options, std::move(compiler.value())));
+Compiler* Jit::compiler() {
+  if (starter_.joinable()) starter_.join();  // sets compiler_ or start_error_
+  return compiler_.get();
 }
+
+std::unique_ptr<Jit> Jit::create(const JitOptions& options) { return std::unique_ptr<Jit>(new Jit(options)); }
 
 bool Jit::compiling() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -67,7 +78,7 @@ void Jit::drop_compiled() {
   entry_at_.clear();
   never_.clear();
   regions_.clear();
-  compiler_->drop_all();
+  if (compiler_) compiler_->drop_all();
 }
 
 void Jit::run_job(Compiler& compiler, Job& job) {
@@ -142,6 +153,12 @@ void Jit::compile_pending(core::Hart& h) {
     job->regions.push_back(std::move(region));
   }
   if (job->plans.empty()) return;
+  if (!compiler()) {
+    // LLVM did not start: interpret everything (run reports it, an error with --jit=on).
+    for (const auto& r : job->regions) never_[r->plan.entry_paddr] = true;
+    offer_after = ~core::u32{0};
+    return;
+  }
   if (!options_.helper_thread) {
     run_job(*compiler_, *job);
     job->done = true;
@@ -230,8 +247,13 @@ bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
     entry = static_cast<Entry*>(block.compiled_region);
     if (!entry) return false;
   }
-  // The region's constant pcs are those of the virtual address it was planned at.
+  // The region's constant pcs are those of the virtual address it was planned at, and its
+  // dynamic-rounding instructions were compiled for frm = RNE.
   if (entry->vpc != h.pc) return false;
+  if (entry->region->plan.needs_rne && h.csr.frm != 0) {
+    ++stats_.mode_refusals;
+    return false;
+  }
   if (h.icount + entry->len > end_icount) {
     ++stats_.budget_refusals;
     return false;
@@ -258,8 +280,8 @@ void Jit::print_stats(std::FILE* out, u64 total_insns) const {
              s.region_entries, s.compiled_insns, total_insns,
              total_insns ? 100.0 * static_cast<double>(s.compiled_insns) / static_cast<double>(total_insns) : 0.0,
              s.region_entries ? static_cast<double>(s.compiled_insns) / static_cast<double>(s.region_entries) : 0.0);
-  fmt::print(out, "jit: {} entries refused for budget, {} code drops, {} cache evictions\n", s.budget_refusals, s.drops,
-             s.evictions);
+  fmt::print(out, "jit: {} entries refused for budget, {} for a rounding mode other than RNE, {} code drops, {} cache evictions\n",
+             s.budget_refusals, s.mode_refusals, s.drops, s.evictions);
   if (options_.verify) fmt::print(out, "jit: --jit-verify: {} region runs checked, {} not checkable (device access)\n",
                                    s.verified, s.unverifiable);
   if (!s.first_failure.empty()) fmt::print(out, "jit: first compile failure: {}\n", s.first_failure);

@@ -58,6 +58,7 @@ struct JitStats {
   u64 region_entries = 0;
   u64 compiled_insns = 0;      // guest instructions retired in compiled code
   u64 budget_refusals = 0;     // a region not entered because the budget was too small
+  u64 mode_refusals = 0;       // ... because frm was not RNE (RegionPlan::needs_rne)
   u64 evictions = 0;           // times the bounded cache was emptied
   u64 drops = 0;               // times the code was dropped (code writes, fence.i, reset, snapshot)
   u64 verified = 0, unverifiable = 0;
@@ -68,12 +69,19 @@ class Verifier;
 
 class Jit final : public core::CompiledTier {
  public:
-  static Result<std::unique_ptr<Jit>> create(const JitOptions& options);
+  // Starts LLVM in the background; the first compilation waits for it.
+  static std::unique_ptr<Jit> create(const JitOptions& options);
   ~Jit() override;
 
   bool execute(core::Hart& h, core::Block& block, u64 end_icount) override;
 
   const JitStats& stats() const { return stats_; }
+  // Why LLVM could not start (then everything is interpreted); empty when it did. Waits for the
+  // start if it is still under way.
+  const std::string& start_error() {
+    compiler();
+    return start_error_;
+  }
   // Whether the helper thread is still compiling a batch (the destructor would wait for it).
   bool compiling();
   // --jit-stats: regions, compile time, hit rates; `total_insns` is the run's whole icount.
@@ -109,7 +117,8 @@ class Jit final : public core::CompiledTier {
     double seconds = 0;
   };
 
-  Jit(const JitOptions& options, std::unique_ptr<Compiler> compiler);
+  explicit Jit(const JitOptions& options);
+  Compiler* compiler();  // nullptr when LLVM did not start
   void compile_pending(core::Hart& h);
   static void run_job(Compiler& compiler, Job& job);
   void install_due(core::Hart& h);
@@ -120,7 +129,9 @@ class Jit final : public core::CompiledTier {
   void drop_compiled();
 
   JitOptions options_;
+  std::thread starter_;  // starts LLVM: sets compiler_ or start_error_, joined before either is read
   std::unique_ptr<Compiler> compiler_;
+  std::string start_error_;
   std::unique_ptr<Verifier> verifier_;
   std::vector<std::unique_ptr<Region>> regions_;
   std::vector<Pending> pending_;

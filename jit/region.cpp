@@ -92,6 +92,7 @@ RegionPlan plan_region(const u8* host_page, u64 entry_pc, u64 entry_paddr, unsig
     for (const Insn& i : b.insns) end_pc += i.len;
     index_of[pc] = static_cast<int>(plan.blocks.size());
     plan.insn_count += b.insns.size();
+    for (const Insn& i : b.insns) plan.needs_rne = plan.needs_rne || uses_dynamic_rounding(i);
     plan.blocks.push_back(std::move(b));
     if (has_static_target(last.fn)) {
       const u64 target = end_pc - last.len + static_cast<u64>(last.imm);
@@ -114,6 +115,13 @@ RegionPlan plan_region(const u8* host_page, u64 entry_pc, u64 entry_paddr, unsig
     }
   }
   return plan;
+}
+
+bool uses_dynamic_rounding(const core::Insn& insn) {
+  if (insn.len != 4 || insn.rm != 7) return false;
+  const u64 opcode = insn.raw & 0x7f;
+  // OP-FP, and the fused multiply-adds (MADD, MSUB, NMSUB, NMADD): the formats with an rm field.
+  return opcode == 0x53 || opcode == 0x43 || opcode == 0x47 || opcode == 0x4b || opcode == 0x4f;
 }
 
 }  // namespace lockstep::jit

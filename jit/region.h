@@ -28,6 +28,9 @@ struct RegionPlan {
   u64 entry_paddr = 0;  // physical
   std::vector<RegionBlock> blocks;  // blocks[0] is the entry
   u64 insn_count = 0;
+  // Some instruction takes its rounding mode from frm: the region is compiled for frm = RNE
+  // (see uses_dynamic_rounding) and entered only while frm is RNE.
+  bool needs_rne = false;
 };
 
 // The mnemonic of a semantics function (its name in LOCKSTEP_FOR_EACH_SEMANTICS); empty when the
@@ -35,6 +38,12 @@ struct RegionPlan {
 std::string_view semantics_name(core::SemFn fn);
 // A branch or jal: control may go to pc + imm, known when compiling.
 bool has_static_target(core::SemFn fn);
+
+// A floating-point instruction with the dynamic rounding mode (rm = 7), which reads frm. frm
+// cannot change inside a region (a CSR write ends it), so a region compiled with rm = RNE for
+// these instructions behaves exactly as they would while frm is RNE: LLVM then sees a constant
+// mode and keeps only the round-to-nearest fast path.
+bool uses_dynamic_rounding(const core::Insn& insn);
 
 // Decodes the region entered at entry_pc from the host copy of its page. Grows only into blocks
 // `is_hot(paddr)` says ran often (LLVM's time is spent on every instruction compiled, so cold
