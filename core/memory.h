@@ -23,11 +23,17 @@ class MemoryOverlay {
 bool load_slow(Hart& h, u64 va, unsigned size, u64& out);
 bool store_slow(Hart& h, u64 va, unsigned size, u64 value);
 
+// Whether the inline fast path serves an access: a TLB entry for the page in the current mode,
+// and the access within the page.
+inline bool tlb_serves(const TlbEntry& e, u64 data_key, u64 va, unsigned size) {
+  return e.tag == ((va >> kPageBits) | data_key) && (va & (kPageSize - 1)) <= kPageSize - size;
+}
+
 template <typename T>
 inline bool load(Hart& h, u64 va, T& out) {
   static_assert(std::is_integral_v<T>);
   const TlbEntry& e = h.load_tlb.slot(va);
-  if (e.tag == ((va >> kPageBits) | h.data_key) && (va & (kPageSize - 1)) <= kPageSize - sizeof(T)) {
+  if (tlb_serves(e, h.data_key, va, sizeof(T))) {
     std::memcpy(&out, reinterpret_cast<const void*>(va + e.addend), sizeof(T));
     return true;
   }
@@ -41,7 +47,7 @@ template <typename T>
 inline bool store(Hart& h, u64 va, T value) {
   static_assert(std::is_integral_v<T>);
   const TlbEntry& e = h.store_tlb.slot(va);
-  if (e.tag == ((va >> kPageBits) | h.data_key) && (va & (kPageSize - 1)) <= kPageSize - sizeof(T)) {
+  if (tlb_serves(e, h.data_key, va, sizeof(T))) {
     std::memcpy(reinterpret_cast<void*>(va + e.addend), &value, sizeof(T));
     return true;
   }

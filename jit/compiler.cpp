@@ -204,6 +204,28 @@ class ModuleBuilder {
     b_.CreateRet(b_.getInt32(code));
   }
   llvm::Constant* insn_constant(const Insn& insn);
+  // Redirects the memory slow-path calls in the blocks [first, last] to an exit that leaves the
+  // region at this instruction, unexecuted (pc, icount).
+  void leave_before_slow_paths(llvm::BasicBlock* first, llvm::BasicBlock* last, llvm::Value* pc, llvm::Value* icount,
+                               llvm::Value* h, llvm::Function* fn) {
+    std::vector<llvm::CallInst*> slow;
+    for (auto it = first->getIterator();; ++it) {
+      for (llvm::Instruction& inst : *it) {
+        if (auto* c = llvm::dyn_cast<llvm::CallInst>(&inst); c && is_memory_slow_path(c->getCalledFunction())) slow.push_back(c);
+      }
+      if (&*it == last) break;
+    }
+    for (llvm::CallInst* c : slow) {
+      llvm::BasicBlock* bb = c->getParent();
+      bb->splitBasicBlock(c, "slow_path");  // left unreachable; SimplifyCFG removes it
+      bb->getTerminator()->eraseFromParent();
+      llvm::BasicBlock* leave = llvm::BasicBlock::Create(ctx_, "leave_before", fn);
+      b_.SetInsertPoint(bb);
+      b_.CreateBr(leave);
+      b_.SetInsertPoint(leave);
+      exit_with(h, pc, icount, 0);
+    }
+  }
   Result<llvm::Function*> semantics(const Insn& insn);
   void annotate_memory(llvm::Function& f, llvm::Value* h);
 
@@ -344,6 +366,12 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
       // switch on the returned flow). Whatever it calls out of line (slow paths, CSR access) may
       // read icount, and whatever reads h.pc itself (auipc, branches, the Sync exit after a device
       // access) needs pc: store them there, and only there.
+      // A plain load or store whose access misses the inline TLB leaves the region before the
+      // instruction (nothing has changed yet: the access is its first effect) and the interpreter
+      // runs it, slow path and all. Measured: the slow-path call, its reloads and its trap and
+      // device exits were most of the code LLVM compiled for a memory instruction, and misses are
+      // rare once the TLB is warm (device accesses end the region anyway).
+      if (plain_memory_access(insn.fn)) leave_before_slow_paths(code, marker->getParent(), b_.getInt64(pc), icount, h, fn);
       bool calls_helper = false;  // an out-of-line semantics helper that might read h.pc
       bool calls_out = false;     // any out-of-line call that might write the hart
       bool stores_pc = false;

@@ -266,6 +266,12 @@ bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
   } else {
     rc = entry->region->fn(&h, end_icount, entry->block);
   }
+  if (rc == 0 && h.icount == before) {
+    // Left before its first instruction (a memory access the inline TLB could not serve): the
+    // interpreter runs the block.
+    ++stats_.memory_exits;
+    return false;
+  }
   stats_.compiled_insns += h.icount - before;
   if (rc != 0) core::finish_flow(h, static_cast<core::Flow>(rc));
   return true;
@@ -280,8 +286,10 @@ void Jit::print_stats(std::FILE* out, u64 total_insns) const {
              s.region_entries, s.compiled_insns, total_insns,
              total_insns ? 100.0 * static_cast<double>(s.compiled_insns) / static_cast<double>(total_insns) : 0.0,
              s.region_entries ? static_cast<double>(s.compiled_insns) / static_cast<double>(s.region_entries) : 0.0);
-  fmt::print(out, "jit: {} entries refused for budget, {} for a rounding mode other than RNE, {} code drops, {} cache evictions\n",
-             s.budget_refusals, s.mode_refusals, s.drops, s.evictions);
+  fmt::print(out,
+             "jit: {} entries refused for budget, {} for a rounding mode other than RNE, {} left at once for a TLB miss, "
+             "{} code drops, {} cache evictions\n",
+             s.budget_refusals, s.mode_refusals, s.memory_exits, s.drops, s.evictions);
   if (options_.verify) fmt::print(out, "jit: --jit-verify: {} region runs checked, {} not checkable (device access)\n",
                                    s.verified, s.unverifiable);
   if (!s.first_failure.empty()) fmt::print(out, "jit: first compile failure: {}\n", s.first_failure);

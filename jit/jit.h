@@ -59,6 +59,7 @@ struct JitStats {
   u64 compiled_insns = 0;      // guest instructions retired in compiled code
   u64 budget_refusals = 0;     // a region not entered because the budget was too small
   u64 mode_refusals = 0;       // ... because frm was not RNE (RegionPlan::needs_rne)
+  u64 memory_exits = 0;        // regions left at once: their first access missed the inline TLB
   u64 evictions = 0;           // times the bounded cache was emptied
   u64 drops = 0;               // times the code was dropped (code writes, fence.i, reset, snapshot)
   u64 verified = 0, unverifiable = 0;

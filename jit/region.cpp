@@ -124,4 +124,16 @@ bool uses_dynamic_rounding(const core::Insn& insn) {
   return opcode == 0x53 || opcode == 0x43 || opcode == 0x47 || opcode == 0x4b || opcode == 0x4f;
 }
 
+std::optional<PlainAccess> plain_memory_access(core::SemFn fn) {
+  static const std::pair<std::string_view, PlainAccess> kAccesses[] = {
+      {"lb", {1, false}},  {"lbu", {1, false}}, {"lh", {2, false}}, {"lhu", {2, false}}, {"lw", {4, false}},
+      {"lwu", {4, false}}, {"ld", {8, false}},  {"flw", {4, false}}, {"fld", {8, false}}, {"sb", {1, true}},
+      {"sh", {2, true}},   {"sw", {4, true}},   {"sd", {8, true}},   {"fsw", {4, true}},  {"fsd", {8, true}}};
+  const std::string_view name = semantics_name(fn);
+  for (const auto& [n, access] : kAccesses) {
+    if (n == name) return access;
+  }
+  return std::nullopt;
+}
+
 }  // namespace lockstep::jit

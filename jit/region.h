@@ -1,5 +1,6 @@
 #pragma once
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -44,6 +45,14 @@ bool has_static_target(core::SemFn fn);
 // these instructions behaves exactly as they would while frm is RNE: LLVM then sees a constant
 // mode and keeps only the round-to-nearest fast path.
 bool uses_dynamic_rounding(const core::Insn& insn);
+
+// A load or store whose one memory access is its first effect (compressed forms decode to the
+// same semantics): compiled code leaves the region before it when the inline TLB cannot serve it.
+struct PlainAccess {
+  unsigned size;
+  bool store;
+};
+std::optional<PlainAccess> plain_memory_access(core::SemFn fn);
 
 // Decodes the region entered at entry_pc from the host copy of its page. Grows only into blocks
 // `is_hot(paddr)` says ran often (LLVM's time is spent on every instruction compiled, so cold

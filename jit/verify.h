@@ -11,8 +11,12 @@ struct JitStats;
 // first, on a copy of the hart whose memory accesses go to a private overlay (so guest RAM is
 // untouched), following the region's own block structure to the point where the region would
 // stop; then the region runs on the real hart; then registers, CSRs, pc, icount and every byte
-// the interpreter wrote are compared. A run that touches a device cannot be repeated, so it is
-// counted as not checkable and runs compiled only. The first difference ends the process with
+// the interpreter wrote are compared. Compiled code leaves a region early, unexecuted, at a plain
+// load or store its inline TLB cannot serve: the interpreter keeps its state before each such
+// access (predicted from the real hart's TLB), and an early stop is compared with that state and
+// the bytes written before it. A run that touches a device cannot be repeated, so it is counted
+// as not checkable and runs compiled only; so is an early stop nobody predicted (a TLB entry the
+// region's own slow path replaced). The first difference ends the process with
 // a message naming the pc, the instruction and the register or CSR.
 class Verifier {
  public:
