@@ -193,4 +193,43 @@ bool amo_load(Hart& h, u64 va, unsigned size, u64& out) {
   return phys_read(h, va, t.pa, size, out, Exc::LoadAccessFault);
 }
 
+namespace {
+// The RAM page a load or store within one page translates to, or nullptr (a page crossing, a
+// fault, a device, or the --jit-verify overlay): then nothing has been done but the page walk,
+// which the interpreter repeats with the same result.
+RamBlock* ram_for(Hart& h, u64 va, unsigned size, Access access, Translation& t) {
+  if (crosses_page(va, size) || h.overlay) return nullptr;
+  const Trap saved = h.trap;  // translate fills it on a fault: a refusal leaves no trace
+  if (!translate(h, va, size, access, t)) {
+    h.trap = saved;
+    return nullptr;
+  }
+  RamBlock* b = h.bus->find_ram(t.pa, size);
+  return b && b->contains(t.pa & ~(kPageSize - 1), kPageSize) ? b : nullptr;
+}
+}  // namespace
+
+bool load_ram(Hart& h, u64 va, unsigned size, u64& out) {
+  Translation t;
+  RamBlock* b = ram_for(h, va, size, Access::Read, t);
+  if (!b) return false;
+  const u64 page = t.pa & ~(kPageSize - 1);
+  if (t.page_cacheable) fill_tlb(h.load_tlb, va, h.data_key, b->host + (page - b->base), page);
+  out = 0;
+  std::memcpy(&out, b->host + (t.pa - b->base), size);
+  return true;
+}
+
+bool store_ram(Hart& h, u64 va, unsigned size, u64 value) {
+  Translation t;
+  RamBlock* b = ram_for(h, va, size, Access::Write, t);
+  if (!b || b->read_only) return false;
+  const u64 page = t.pa & ~(kPageSize - 1);
+  if (b->page_flags[(page - b->base) / kPageSize]) return false;  // code or watched: the store ends the block
+  std::memcpy(b->host + (t.pa - b->base), &value, size);
+  b->mark_dirty(t.pa, size);
+  if (t.page_cacheable) fill_tlb(h.store_tlb, va, h.data_key, b->host + (page - b->base), page);
+  return true;
+}
+
 }  // namespace lockstep::core

@@ -22,6 +22,13 @@ class MemoryOverlay {
 
 bool load_slow(Hart& h, u64 va, unsigned size, u64& out);
 bool store_slow(Hart& h, u64 va, unsigned size, u64 value);
+// The slow paths compiled code calls (jit/) for a plain load or store the inline TLB missed: only
+// an access within one page that translates to RAM (and, for a store, to a page with neither
+// decoded code nor a watch) is done, with the TLB filled as the slow path would. Anything else is
+// refused before it has any effect (false; h.trap untouched): the caller leaves the instruction to
+// the interpreter. They read the translation state and write only the TLBs and the RAM.
+bool load_ram(Hart& h, u64 va, unsigned size, u64& out);
+bool store_ram(Hart& h, u64 va, unsigned size, u64 value);
 
 // Whether the inline fast path serves an access: a TLB entry for the page in the current mode,
 // and the access within the page.

@@ -145,15 +145,21 @@ HartLayout hart_layout() {
           {{kStopBlockOffset, kStopBlockOffset + 1}, {kTrapOffset, kTrapOffset + static_cast<int64_t>(sizeof(core::Trap))}}};
 }
 
+// core/memory.h's slow paths, by their (Itanium) names.
+constexpr const char* kLoadSlow = "_ZN8lockstep4core9load_slowERNS0_4HartEmjRm";
+constexpr const char* kStoreSlow = "_ZN8lockstep4core10store_slowERNS0_4HartEmjm";
+constexpr const char* kLoadRam = "_ZN8lockstep4core8load_ramERNS0_4HartEmjRm";
+constexpr const char* kStoreRam = "_ZN8lockstep4core9store_ramERNS0_4HartEmjm";
+
 bool is_memory_slow_path(const llvm::Function* f) {
-  if (!f) return false;
-  const llvm::StringRef name = f->getName();
-  return name.startswith("_ZN8lockstep4core9load_slow") || name.startswith("_ZN8lockstep4core10store_slow");
+  return f && (f->getName() == kLoadSlow || f->getName() == kStoreSlow);
 }
 
 CallEffect classify_call(const llvm::CallInst& c) {
-  if (c.isInlineAsm() || llvm::isa<llvm::IntrinsicInst>(c) || is_fpu_function(c.getCalledFunction())) return CallEffect::None;
-  if (is_memory_slow_path(c.getCalledFunction())) return CallEffect::State;
+  const llvm::Function* f = c.getCalledFunction();
+  if (c.isInlineAsm() || llvm::isa<llvm::IntrinsicInst>(c) || is_fpu_function(f)) return CallEffect::None;
+  if (is_memory_slow_path(f)) return CallEffect::State;
+  if (f && (f->getName() == kLoadRam || f->getName() == kStoreRam)) return CallEffect::ReadsState;
   return CallEffect::All;
 }
 
@@ -204,10 +210,11 @@ class ModuleBuilder {
     b_.CreateRet(b_.getInt32(code));
   }
   llvm::Constant* insn_constant(const Insn& insn);
-  // Redirects the memory slow-path calls in the blocks [first, last] to an exit that leaves the
-  // region at this instruction, unexecuted (pc, icount).
+  // The memory slow-path calls in the blocks [first, last] leave the region at this instruction,
+  // unexecuted (pc, icount, kLeftBeforeAccess): at once, or (ram_calls) when the RAM-only slow
+  // path (core::load_ram, store_ram) refuses.
   void leave_before_slow_paths(llvm::BasicBlock* first, llvm::BasicBlock* last, llvm::Value* pc, llvm::Value* icount,
-                               llvm::Value* h, llvm::Function* fn) {
+                               llvm::Value* h, llvm::Function* fn, bool ram_calls) {
     std::vector<llvm::CallInst*> slow;
     for (auto it = first->getIterator();; ++it) {
       for (llvm::Instruction& inst : *it) {
@@ -217,13 +224,23 @@ class ModuleBuilder {
     }
     for (llvm::CallInst* c : slow) {
       llvm::BasicBlock* bb = c->getParent();
-      bb->splitBasicBlock(c, "slow_path");  // left unreachable; SimplifyCFG removes it
-      bb->getTerminator()->eraseFromParent();
       llvm::BasicBlock* leave = llvm::BasicBlock::Create(ctx_, "leave_before", fn);
-      b_.SetInsertPoint(bb);
-      b_.CreateBr(leave);
+      if (ram_calls) {
+        llvm::Function* callee = c->getCalledFunction();
+        const bool is_load = callee->getName() == kLoadSlow;
+        c->setCalledFunction(m_.getOrInsertFunction(is_load ? kLoadRam : kStoreRam, callee->getFunctionType()));
+        llvm::BasicBlock* done = bb->splitBasicBlock(c->getNextNode(), "ram_access_done");
+        bb->getTerminator()->eraseFromParent();
+        b_.SetInsertPoint(bb);
+        b_.CreateCondBr(c, done, leave);
+      } else {
+        bb->splitBasicBlock(c, "slow_path");  // left unreachable; SimplifyCFG removes it
+        bb->getTerminator()->eraseFromParent();
+        b_.SetInsertPoint(bb);
+        b_.CreateBr(leave);
+      }
       b_.SetInsertPoint(leave);
-      exit_with(h, pc, icount, 0);
+      exit_with(h, pc, icount, kLeftBeforeAccess);
     }
   }
   Result<llvm::Function*> semantics(const Insn& insn);
@@ -368,10 +385,13 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
       // access) needs pc: store them there, and only there.
       // A plain load or store whose access misses the inline TLB leaves the region before the
       // instruction (nothing has changed yet: the access is its first effect) and the interpreter
-      // runs it, slow path and all. Measured: the slow-path call, its reloads and its trap and
-      // device exits were most of the code LLVM compiled for a memory instruction, and misses are
-      // rare once the TLB is warm (device accesses end the region anyway).
-      if (plain_memory_access(insn.fn)) leave_before_slow_paths(code, marker->getParent(), b_.getInt64(pc), icount, h, fn);
+      // runs it, slow path and all (RegionPlan::ram_calls: only what the RAM-only slow path
+      // refuses). Measured: the slow-path call, its reloads and its trap and device exits were
+      // most of the code LLVM compiled for a memory instruction, and misses are rare once the
+      // TLB is warm (device accesses end the region anyway).
+      if (plain_memory_access(insn.fn)) {
+        leave_before_slow_paths(code, marker->getParent(), b_.getInt64(pc), icount, h, fn, plan.ram_calls);
+      }
       bool calls_helper = false;  // an out-of-line semantics helper that might read h.pc
       bool calls_out = false;     // any out-of-line call that might write the hart
       bool stores_pc = false;

@@ -16,8 +16,11 @@ namespace lockstep::jit {
 // h.pc/h.icount exact:
 //   0                  stopped between instructions (left the region, or the budget ran out);
 //   Flow::Trap / Sync  the instruction at h.pc returned that flow; the caller finishes it
-//                      (core::finish_flow), exactly as the interpreter's dispatcher would.
+//                      (core::finish_flow), exactly as the interpreter's dispatcher would;
+//   kLeftBeforeAccess  stopped before the load or store at h.pc, which compiled code does not
+//                      do (RegionPlan::ram_calls); the interpreter does it.
 using RegionFn = unsigned (*)(core::Hart* h, u64 end_icount, core::u32 entry);
+inline constexpr unsigned kLeftBeforeAccess = 16;  // not a core::Flow
 
 struct CompileOptions {
   bool optimize = true;  // the cheap pass pipeline (false: codegen only, for debugging)

@@ -196,7 +196,7 @@ unsigned promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::
   }
 
   // Where the hart in memory is brought up to date, and how far.
-  enum class Sync { None, WriteBack, CallState, CallAll, Return };
+  enum class Sync { None, WriteBack, CallReadsState, CallState, CallAll, Return };
   const std::set<llvm::Instruction*> write_back_points(sync_points.begin(), sync_points.end());
   auto sync_of = [&](llvm::Instruction& inst) {
     if (write_back_points.count(&inst)) return Sync::WriteBack;
@@ -206,6 +206,7 @@ unsigned promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::
       if (effect == CallEffect::None && handed_hart.count(call)) effect = CallEffect::All;
       if (effect == CallEffect::All) return Sync::CallAll;
       if (effect == CallEffect::State) return Sync::CallState;
+      if (effect == CallEffect::ReadsState) return Sync::CallReadsState;
     }
     return Sync::None;
   };
@@ -217,7 +218,9 @@ unsigned promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::
     if (!f->in_register_file) state.set(f->index);
     if (f->slow_paths_write) written_by_slow_paths.set(f->index);
   }
-  auto written_back = [&](Sync sync) -> const llvm::BitVector& { return sync == Sync::CallState ? state : everything; };
+  auto written_back = [&](Sync sync) -> const llvm::BitVector& {
+    return sync == Sync::CallState || sync == Sync::CallReadsState ? state : everything;
+  };
   auto reloaded = [&](Sync sync) -> const llvm::BitVector& {
     if (sync == Sync::CallState) return written_by_slow_paths;
     return sync == Sync::CallAll ? everything : nothing;
@@ -274,7 +277,7 @@ unsigned promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::
     for (unsigned k : a.dirty.set_bits()) {
       if (scope.test(k)) at.CreateStore(at.CreateLoad(live[k]->type, live[k]->local), live[k]->address);
     }
-    if (a.sync == Sync::CallState || a.sync == Sync::CallAll) {
+    if (a.sync == Sync::CallState || a.sync == Sync::CallAll) {  // CallReadsState: nothing to reload
       llvm::IRBuilder<> after(a.at->getNextNode());
       for (unsigned k : reloaded(a.sync).set_bits()) {
         after.CreateStore(after.CreateLoad(live[k]->type, live[k]->address), live[k]->local);

@@ -22,6 +22,7 @@ struct HartRange {
 // What an out-of-line call may do to the hart.
 enum class CallEffect {
   None,   // nothing (intrinsics, inline asm, core/fpu: values and a local flags word only)
+  ReadsState,  // reads any field but the register file; writes none (core::load_ram/store_ram)
   State,  // reads any field but the register file; writes only HartLayout::slow_path_writes
   All,    // anything
 };

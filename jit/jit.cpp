@@ -143,6 +143,7 @@ void Jit::compile_pending(core::Hart& h) {
     const u64 page = p.block->paddr & ~(core::kPageSize - 1);
     auto region = std::make_unique<Region>();
     region->plan = plan_region(ram->host + (page - ram->base), p.vpc, p.block->paddr, options_.max_region_insns, is_hot);
+    region->plan.ram_calls = p.ram_calls;
     if (region->plan.blocks.empty()) {
       never_[p.block->paddr] = true;
       p.block->hits = 0;
@@ -210,13 +211,42 @@ void Jit::install(core::Hart& h, Job& job) {
       Entry& e = r.entries[b];
       e = Entry{&r, static_cast<core::u32>(b), rb.pc, rb.insns.size()};
       const u64 paddr = r.plan.entry_paddr + (rb.pc - r.plan.entry_pc);
-      if (entry_at_.emplace(paddr, &e).second) {
+      if (r.plan.ram_calls) {
+        // Compiled again: replaces the first version (kept until the next drop, as blocks may
+        // still point at it).
+        entry_at_[paddr] = &e;
+        if (core::Block* block = h.code->find(paddr)) block->compiled_region = &e;
+      } else if (entry_at_.emplace(paddr, &e).second) {
         if (core::Block* block = h.code->find(paddr); block && !block->compiled_region) block->compiled_region = &e;
       }
     }
     regions_.push_back(std::move(job.regions[k]));
     ++stats_.regions_compiled;
   }
+}
+
+bool Jit::compile_if_due(core::Hart& h) {
+  if (pending_.empty() ||
+      (pending_.size() < options_.batch && since(pending_.front().queued_at, h.icount) < options_.batch_window)) {
+    return true;
+  }
+  compile_pending(h);
+  return h.code->generation() == generation_;
+}
+
+void Jit::count_left_before_access(core::Hart& h, Region& region) {
+  ++region.left_before_access;
+  // A TLB miss the first time is normal; leaving on one run in eight, 64 times, is a working set
+  // beyond the TLB (or a device in the loop): then the RAM-only slow path is worth its code.
+  if (region.plan.ram_calls || region.recompiling || region.left_before_access < 64 ||
+      region.left_before_access * 8 < region.runs) {
+    return;
+  }
+  core::Block* head = h.code->find(region.plan.entry_paddr);
+  if (!head) return;
+  region.recompiling = true;
+  ++stats_.recompiled;
+  pending_.push_back(Pending{head, region.plan.entry_pc, h.icount, true});
 }
 
 bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
@@ -228,6 +258,7 @@ bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
   // Batches land at a point of the hart's own clock (its icount): a function of the guest's path
   // alone, never of the host, so they land at the same instruction in every run.
   if (!jobs_.empty() && jobs_.front()->install_at <= h.icount) install_due(h);
+  if (!compile_if_due(h)) return false;
   auto* entry = static_cast<Entry*>(block.compiled_region);
   if (!entry) {
     // Hot (the dispatcher counted offer_after instructions here) and not compiled yet.
@@ -239,11 +270,7 @@ bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
     } else if (queued_.insert(block.paddr).second) {
       pending_.push_back(Pending{&block, h.pc, h.icount});
     }
-    if (!pending_.empty() &&
-        (pending_.size() >= options_.batch || since(pending_.front().queued_at, h.icount) >= options_.batch_window)) {
-      compile_pending(h);
-      if (cache.generation() != generation_) return false;
-    }
+    if (!compile_if_due(h)) return false;
     entry = static_cast<Entry*>(block.compiled_region);
     if (!entry) return false;
   }
@@ -266,11 +293,16 @@ bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
   } else {
     rc = entry->region->fn(&h, end_icount, entry->block);
   }
-  if (rc == 0 && h.icount == before) {
-    // Left before its first instruction (a memory access the inline TLB could not serve): the
-    // interpreter runs the block.
-    ++stats_.memory_exits;
-    return false;
+  ++entry->region->runs;
+  if (rc == kLeftBeforeAccess) {
+    rc = 0;
+    count_left_before_access(h, *entry->region);
+    if (h.icount == before) {
+      // Left before its first instruction (a memory access only the interpreter does): the
+      // interpreter runs the block.
+      ++stats_.memory_exits;
+      return false;
+    }
   }
   stats_.compiled_insns += h.icount - before;
   if (rc != 0) core::finish_flow(h, static_cast<core::Flow>(rc));
@@ -287,9 +319,9 @@ void Jit::print_stats(std::FILE* out, u64 total_insns) const {
              total_insns ? 100.0 * static_cast<double>(s.compiled_insns) / static_cast<double>(total_insns) : 0.0,
              s.region_entries ? static_cast<double>(s.compiled_insns) / static_cast<double>(s.region_entries) : 0.0);
   fmt::print(out,
-             "jit: {} entries refused for budget, {} for a rounding mode other than RNE, {} left at once for a TLB miss, "
-             "{} code drops, {} cache evictions\n",
-             s.budget_refusals, s.mode_refusals, s.memory_exits, s.drops, s.evictions);
+             "jit: {} entries refused for budget, {} for a rounding mode other than RNE, {} left at once for an access only the interpreter does, "
+             "{} code drops, {} cache evictions, {} regions compiled again with RAM calls\n",
+             s.budget_refusals, s.mode_refusals, s.memory_exits, s.drops, s.evictions, s.recompiled);
   if (options_.verify) fmt::print(out, "jit: --jit-verify: {} region runs checked, {} not checkable (device access)\n",
                                    s.verified, s.unverifiable);
   if (!s.first_failure.empty()) fmt::print(out, "jit: first compile failure: {}\n", s.first_failure);

@@ -32,6 +32,11 @@ struct RegionPlan {
   // Some instruction takes its rounding mode from frm: the region is compiled for frm = RNE
   // (see uses_dynamic_rounding) and entered only while frm is RNE.
   bool needs_rne = false;
+  // How a plain load or store the inline TLB misses is compiled. false: the region is left
+  // before it (compiled code stays small: most of an access's code was its slow path); true: a
+  // call to core::load_ram/store_ram, leaving only for what they refuse. A region that keeps
+  // being left at its accesses (a working set beyond the TLB) is compiled again with true.
+  bool ram_calls = false;
 };
 
 // The mnemonic of a semantics function (its name in LOCKSTEP_FOR_EACH_SEMANTICS); empty when the

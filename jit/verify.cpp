@@ -168,10 +168,11 @@ unsigned Verifier::run(Hart& h, const RegionPlan& plan, RegionFn fn, core::u32 e
   interpret_like_region(*copy, h, plan, static_cast<int>(entry), end_icount, last, last_pc, before_misses);
   if (clock) clock->running_icount = running;
 
-  const unsigned rc = fn(&h, end_icount, entry);
+  const unsigned returned = fn(&h, end_icount, entry);
+  const unsigned rc = returned == kLeftBeforeAccess ? 0 : returned;
   if (overlay.touched_device) {
     ++stats.unverifiable;
-    return rc;
+    return returned;
   }
   // The compiled code left early, before an access its inline TLB could not serve: compare with
   // the interpreter's state there, and only the bytes written before it.
@@ -181,7 +182,7 @@ unsigned Verifier::run(Hart& h, const RegionPlan& plan, RegionFn fn, core::u32 e
     auto it = before_misses.find(h.icount);
     if (it == before_misses.end()) {  // a TLB entry the region itself replaced: not predictable here
       ++stats.unverifiable;
-      return rc;
+      return returned;
     }
     reference = it->second.get();
     written_before = h.icount;
@@ -206,7 +207,7 @@ unsigned Verifier::run(Hart& h, const RegionPlan& plan, RegionFn fn, core::u32 e
     }
   }
   ++stats.verified;
-  if (!diff) return rc;
+  if (!diff) return returned;
   std::string insn = last ? core::decode::disassemble(*last, last_pc) : "?";
   fmt::print(stderr,
              "lockstep: --jit-verify: the compiled region entered at pc 0x{:x} ({} instructions, icount {}) and the "
