@@ -125,13 +125,22 @@ bool uses_dynamic_rounding(const core::Insn& insn) {
 }
 
 std::optional<PlainAccess> plain_memory_access(core::SemFn fn) {
-  static const std::pair<std::string_view, PlainAccess> kAccesses[] = {
-      {"lb", {1, false}},  {"lbu", {1, false}}, {"lh", {2, false}}, {"lhu", {2, false}}, {"lw", {4, false}},
-      {"lwu", {4, false}}, {"ld", {8, false}},  {"flw", {4, false}}, {"fld", {8, false}}, {"sb", {1, true}},
-      {"sh", {2, true}},   {"sw", {4, true}},   {"sd", {8, true}},   {"fsw", {4, true}},  {"fsd", {8, true}}};
-  const std::string_view name = semantics_name(fn);
-  for (const auto& [n, access] : kAccesses) {
-    if (n == name) return access;
+  // By function pointer, found by name once: the verifier asks for every instruction it steps.
+  static const std::vector<std::pair<core::SemFn, PlainAccess>> kAccesses = [] {
+    static const std::pair<std::string_view, PlainAccess> kNames[] = {
+        {"lb", {1, false}},  {"lbu", {1, false}}, {"lh", {2, false}}, {"lhu", {2, false}}, {"lw", {4, false}},
+        {"lwu", {4, false}}, {"ld", {8, false}},  {"flw", {4, false}}, {"fld", {8, false}}, {"sb", {1, true}},
+        {"sh", {2, true}},   {"sw", {4, true}},   {"sd", {8, true}},   {"fsw", {4, true}},  {"fsd", {8, true}}};
+    std::vector<std::pair<core::SemFn, PlainAccess>> table;
+    for (const NamedSemantics& sem : kSemantics) {
+      for (const auto& [name, access] : kNames) {
+        if (name == sem.name) table.push_back({sem.fn, access});
+      }
+    }
+    return table;
+  }();
+  for (const auto& [f, access] : kAccesses) {
+    if (f == fn) return access;
   }
   return std::nullopt;
 }

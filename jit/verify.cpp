@@ -178,7 +178,7 @@ unsigned Verifier::run(Hart& h, const RegionPlan& plan, RegionFn fn, core::u32 e
   // the interpreter's state there, and only the bytes written before it.
   const Hart* reference = copy.get();
   u64 written_before = ~u64{0};
-  if (rc == 0 && h.icount < copy->icount) {
+  if (returned == kLeftBeforeAccess) {
     auto it = before_misses.find(h.icount);
     if (it == before_misses.end()) {  // a TLB entry the region itself replaced: not predictable here
       ++stats.unverifiable;

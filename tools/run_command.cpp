@@ -367,19 +367,12 @@ int run_main(int argc, char** argv) {
     }
   }
   // The JIT (a compiled tier under the interpreter): guest-visible results are the same with or
-  // without it, so auto may fall back silently apart from a warning.
+  // without it. LLVM starts in the background; if it cannot, everything is interpreted and that
+  // is reported after the run (an error with --jit=on, a warning with auto).
   std::unique_ptr<lockstep::jit::Jit> compiled_tier;
   if (jit != "off") {
-    auto created_jit = lockstep::jit::Jit::create(jit_options);
-    if (created_jit) {
-      compiled_tier = std::move(created_jit.value());
-      vm.hart(0).code->tier = compiled_tier.get();
-    } else if (jit == "on") {
-      fmt::print(stderr, "lockstep run: --jit=on: {}\n", created_jit.error().message);
-      return kExitError;
-    } else {
-      fmt::print(stderr, "lockstep: the JIT cannot start ({}); interpreting\n", created_jit.error().message);
-    }
+    compiled_tier = lockstep::jit::Jit::create(jit_options);
+    vm.hart(0).code->tier = compiled_tier.get();
   }
   core::TraceSink sink{trace ? stderr : nullptr};
   if (migrate_at) cuts.push_back(*migrate_at);
@@ -437,6 +430,14 @@ int run_main(int argc, char** argv) {
   }
   if (digest) fmt::print(stderr, "digest {} {:016x}\n", vm.icount(), vm.digest());
   if (jit_stats && compiled_tier) compiled_tier->print_stats(stderr, vm.icount());
+  if (compiled_tier && !compiled_tier->start_error().empty()) {
+    if (jit == "on") {
+      fmt::print(stderr, "lockstep run: --jit=on: {} (the run was interpreted)\n", compiled_tier->start_error());
+      code = kExitError;
+    } else {
+      fmt::print(stderr, "lockstep: the JIT could not start ({}); the run was interpreted\n", compiled_tier->start_error());
+    }
+  }
   // A batch still compiling on the JIT's helper thread would make the Jit's destructor wait for
   // code nobody will run: close the machine (disk images are flushed there) and end the process.
   if (compiled_tier && compiled_tier->compiling()) {
