@@ -19,16 +19,6 @@ u64 since(u64 from, u64 to) { return to >= from ? to - from : 0; }
 }  // namespace
 
 Jit::Jit(const JitOptions& options) : options_(options) {
-  // LLVM starts on a thread of its own (a few milliseconds): a run that never gets hot code never
-  // waits for it.
-  starter_ = std::thread([this] {
-    auto created = Compiler::create();
-    if (created) {
-      compiler_ = std::move(created.value());
-    } else {
-      start_error_ = created.error().message;
-    }
-  });
   if (options_.threshold == 0) options_.threshold = 1;
   offer_after = options_.threshold;
   if (options_.batch == 0) options_.batch = 1;
@@ -47,7 +37,21 @@ Jit::~Jit() {
   if (compiler_) compiler_->drop_all();
 }
 
+void Jit::start_llvm() {
+  if (llvm_started_) return;
+  llvm_started_ = true;
+  starter_ = std::thread([this] {
+    auto created = Compiler::create();
+    if (created) {
+      compiler_ = std::move(created.value());
+    } else {
+      start_error_ = created.error().message;
+    }
+  });
+}
+
 Compiler* Jit::compiler() {
+  start_llvm();
   if (starter_.joinable()) starter_.join();  // sets compiler_ or start_error_
   return compiler_.get();
 }
@@ -268,6 +272,7 @@ bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
       block.hits = 0;  // cannot be compiled: offered again only after another threshold
       return false;
     } else if (queued_.insert(block.paddr).second) {
+      start_llvm();  // the batch window gives it time to come up
       pending_.push_back(Pending{&block, h.pc, h.icount});
     }
     if (!compile_if_due(h)) return false;

@@ -78,10 +78,10 @@ class Jit final : public core::CompiledTier {
   bool execute(core::Hart& h, core::Block& block, u64 end_icount) override;
 
   const JitStats& stats() const { return stats_; }
-  // Why LLVM could not start (then everything is interpreted); empty when it did. Waits for the
-  // start if it is still under way.
+  // Why LLVM could not start (then everything is interpreted); empty when it did or was never
+  // needed. Waits for the start if it is still under way.
   const std::string& start_error() {
-    compiler();
+    if (starter_.joinable()) starter_.join();
     return start_error_;
   }
   // Whether the helper thread is still compiling a batch (the destructor would wait for it).
@@ -123,7 +123,11 @@ class Jit final : public core::CompiledTier {
   };
 
   explicit Jit(const JitOptions& options);
-  Compiler* compiler();  // nullptr when LLVM did not start
+  // LLVM starts on a thread of its own (a few milliseconds) when the first block is queued, so a
+  // run that never gets hot (a boot to the U-Boot prompt) never starts it at all, and the first
+  // batch rarely waits for it.
+  void start_llvm();
+  Compiler* compiler();  // starts LLVM if needed and waits for it; nullptr when it did not start
   void compile_pending(core::Hart& h);
   // Compiles the pending regions if the batch is full or has waited long enough; false if that
   // dropped all code (a full cache), which the caller must then not touch.
@@ -139,6 +143,7 @@ class Jit final : public core::CompiledTier {
   void drop_compiled();
 
   JitOptions options_;
+  bool llvm_started_ = false;
   std::thread starter_;  // starts LLVM: sets compiler_ or start_error_, joined before either is read
   std::unique_ptr<Compiler> compiler_;
   std::string start_error_;
