@@ -146,8 +146,8 @@ int run_main(int argc, char** argv) {
   app.add_option("--max-insns", max_insns_text, "stop after N instructions (exit code 3)");
   app.add_flag("--digest", digest, "at exit, print 'digest <icount> <xxh3-64>' of all machine state to stderr");
   app.add_option("--jit", jit,
-                 "execution engine: off (interpreter only), on (tiered LLVM JIT; an error if it cannot start), "
-                 "auto (tiered JIT, or the interpreter with a warning if the JIT cannot start)")
+                 "execution engine: off (interpreter only), on (tiered LLVM JIT; exit status 1 after the run if LLVM "
+                 "could not start), auto (tiered JIT, or the interpreter with a warning if LLVM cannot start)")
       ->check(CLI::IsMember({"off", "on", "auto"}))
       ->capture_default_str();
   app.add_option("--jit-threshold", jit_threshold_text, "instructions the interpreter runs in a block before its region is compiled (default 2000000)");
@@ -155,7 +155,7 @@ int run_main(int argc, char** argv) {
                  "compiled regions kept at once; past it the code cache is emptied (default 4096)");
   app.add_flag("--jit-compile-thread", jit_options.helper_thread,
                "compile on a helper thread (installed at a deterministic instruction, waiting if needed); "
-               "pays off when a host core is idle");
+               "measured slower than compiling on the guest thread on a 2-core host");
   app.add_flag("--jit-stats", jit_stats, "at exit, print JIT statistics (regions, compile time, hit rates) to stderr");
   app.add_flag("--jit-verify", jit_verify,
                "check every compiled region execution against the interpreter on a copy of the state; "
