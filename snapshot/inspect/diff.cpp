@@ -181,6 +181,39 @@ class HashCursor {
   std::optional<stream::PageHashReader> reader_;
 };
 
+// The block matching both RAM comparisons share: blocks in one stream only, and the pages past
+// the shorter of two lengths. `compare_pages(block_a, block_b, common, runs)` marks which of the
+// first `common` pages differ.
+using ComparePages =
+    std::function<Status(const stream::RamBlock&, const stream::RamBlock&, std::uint64_t, RangeCollector&)>;
+Status diff_ram_blocks(const stream::WalkResult& wa, const stream::WalkResult& wb, DiffResult& d,
+                       const ComparePages& compare_pages) {
+  const std::uint64_t ps = wa.page_size;
+  auto find = [](const stream::WalkResult& w, const std::string& name) -> const stream::RamBlock* {
+    for (const auto& blk : w.ram_blocks)
+      if (blk.idstr == name) return &blk;
+    return nullptr;
+  };
+  for (const auto& blk : wa.ram_blocks) {
+    const std::uint64_t pages_a = stream::page_count(blk.used_length, ps);
+    const stream::RamBlock* other = find(wb, blk.idstr);
+    if (!other) {
+      d.ram.push_back(RamDiff{blk.idstr, 0, pages_a, "a"});
+      continue;
+    }
+    const std::uint64_t pages_b = stream::page_count(other->used_length, ps);
+    RangeCollector runs(d.ram, blk.idstr, ps);
+    const std::uint64_t common = std::min(pages_a, pages_b);
+    if (Status s = compare_pages(blk, *other, common, runs); !s) return s;
+    runs.flush();
+    if (pages_a != pages_b)
+      d.ram.push_back(RamDiff{blk.idstr, common * ps, std::max(pages_a, pages_b) - common, pages_a > pages_b ? "a" : "b"});
+  }
+  for (const auto& blk : wb.ram_blocks)
+    if (!find(wa, blk.idstr)) d.ram.push_back(RamDiff{blk.idstr, 0, stream::page_count(blk.used_length, ps), "b"});
+  return Ok{};
+}
+
 // Blocks and lengths come from the RAM sections the walk read; the page-hash sections are then read
 // side by side, one hash per stream at a time (one pass over each in the usual case where both list
 // their blocks in the same order).
@@ -188,31 +221,18 @@ Status diff_ram_hashes(const std::string& a, std::uint64_t body_a, const stream:
                        std::uint64_t body_b, const stream::WalkResult& wb, DiffResult& d) {
   if (wa.page_size != wb.page_size) return Ok{};  // reported as a configuration difference
   const std::uint64_t ps = wa.page_size;
-  auto find = [](const stream::WalkResult& w, const std::string& name) -> const stream::RamBlock* {
-    for (const auto& blk : w.ram_blocks)
-      if (blk.idstr == name) return &blk;
-    return nullptr;
-  };
   HashCursor ca(a, body_a), cb(b, body_b);
-  for (const auto& blk : wa.ram_blocks) {
-    const std::uint64_t pages_a = stream::page_count(blk.used_length, ps);
-    const stream::RamBlock* other = find(wb, blk.idstr);
-    if (!other) {
-      d.ram.push_back(RamDiff{blk.idstr, 0, pages_a, "a"});
-      continue;
-    }
-    const std::uint64_t pages_b = stream::page_count(other->used_length, ps);
+  return diff_ram_blocks(wa, wb, d, [&](const stream::RamBlock& blk, const stream::RamBlock& other, std::uint64_t common,
+                                        RangeCollector& runs) -> Status {
     if (auto st = ca.seek_block(blk.idstr); !st) return Error{"a: " + a + ": " + st.error().message};
     if (auto st = cb.seek_block(blk.idstr); !st) return Error{"b: " + b + ": " + st.error().message};
     // The hash table must describe the block the RAM section sent, or the comparison means nothing.
     if (ca.page_size() != ps || ca.used_length() != blk.used_length)
       return Error{fmt::format("a: {}: {} disagrees with the RAM section on block \"{}\" (page size {}, length 0x{:x})",
                                a, stream::kPageHashesIdstr, blk.idstr, ca.page_size(), ca.used_length())};
-    if (cb.page_size() != ps || cb.used_length() != other->used_length)
+    if (cb.page_size() != ps || cb.used_length() != other.used_length)
       return Error{fmt::format("b: {}: {} disagrees with the RAM section on block \"{}\" (page size {}, length 0x{:x})",
                                b, stream::kPageHashesIdstr, blk.idstr, cb.page_size(), cb.used_length())};
-    RangeCollector runs(d.ram, blk.idstr, ps);
-    const std::uint64_t common = std::min(pages_a, pages_b);
     for (std::uint64_t i = 0; i < common; ++i) {
       auto ha = ca.next();
       if (!ha) return Error{"a: " + a + ": " + ha.error().message};
@@ -220,49 +240,26 @@ Status diff_ram_hashes(const std::string& a, std::uint64_t body_a, const stream:
       if (!hb) return Error{"b: " + b + ": " + hb.error().message};
       runs.page(i, ha.value() != hb.value());
     }
-    runs.flush();
-    if (pages_a != pages_b)
-      d.ram.push_back(
-          RamDiff{blk.idstr, common * ps, std::max(pages_a, pages_b) - common, pages_a > pages_b ? "a" : "b"});
-  }
-  for (const auto& blk : wb.ram_blocks)
-    if (!find(wa, blk.idstr)) d.ram.push_back(RamDiff{blk.idstr, 0, stream::page_count(blk.used_length, ps), "b"});
-  return Ok{};
+    return Ok{};
+  });
 }
 
 void diff_ram_tables(const StreamContents& a, const StreamContents& b, DiffResult& d) {
   const auto& wa = a.walk.result;
   const auto& wb = b.walk.result;
   if (wa.page_size != wb.page_size) return;  // reported as a configuration difference
-  const std::uint64_t ps = wa.page_size;
-  const std::uint64_t zero = stream::page_hash(std::vector<std::uint8_t>(ps, 0));
-  auto find = [](const stream::WalkResult& w, const std::string& name) -> const stream::RamBlock* {
-    for (const auto& blk : w.ram_blocks)
-      if (blk.idstr == name) return &blk;
-    return nullptr;
-  };
+  const std::uint64_t zero = stream::page_hash(std::vector<std::uint8_t>(wa.page_size, 0));
   auto hash_at = [&](const StreamContents& c, const std::string& name, std::uint64_t i) {
     auto it = c.page_table.find(name);
     if (it == c.page_table.end() || i >= it->second.size() || it->second[i] == 0) return zero;
     return it->second[i];
   };
-  for (const auto& blk : wa.ram_blocks) {
-    const std::uint64_t pages_a = stream::page_count(blk.used_length, ps);
-    const stream::RamBlock* other = find(wb, blk.idstr);
-    if (!other) {
-      d.ram.push_back(RamDiff{blk.idstr, 0, pages_a, "a"});
-      continue;
-    }
-    const std::uint64_t pages_b = stream::page_count(other->used_length, ps);
-    RangeCollector runs(d.ram, blk.idstr, ps);
-    const std::uint64_t common = std::min(pages_a, pages_b);
+  // Cannot fail: the tables are in memory.
+  (void)diff_ram_blocks(wa, wb, d, [&](const stream::RamBlock& blk, const stream::RamBlock&, std::uint64_t common,
+                                       RangeCollector& runs) -> Status {
     for (std::uint64_t i = 0; i < common; ++i) runs.page(i, hash_at(a, blk.idstr, i) != hash_at(b, blk.idstr, i));
-    runs.flush();
-    if (pages_a != pages_b)
-      d.ram.push_back(RamDiff{blk.idstr, common * ps, std::max(pages_a, pages_b) - common, pages_a > pages_b ? "a" : "b"});
-  }
-  for (const auto& blk : wb.ram_blocks)
-    if (!find(wa, blk.idstr)) d.ram.push_back(RamDiff{blk.idstr, 0, stream::page_count(blk.used_length, ps), "b"});
+    return Ok{};
+  });
 }
 
 void diff_configuration(const stream::WalkResult& a, const stream::WalkResult& b, DiffResult& d) {
