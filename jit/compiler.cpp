@@ -7,6 +7,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
@@ -40,6 +41,7 @@
 
 #include "core/insn.h"
 #include "jit/hart_promotion.h"
+#include "jit/speculation.h"
 
 // The bitcode of jit/bitcode/semantics_bitcode.cpp, embedded by semantics_blob.S.
 extern "C" const char lockstep_semantics_bitcode[];
@@ -82,6 +84,9 @@ llvm::StringRef bitcode_bytes() {
 bool is_fpu_function(const llvm::Function* f) {
   return f && f->getName().startswith("_ZN8lockstep4core3fpu");
 }
+
+// core::sem, the semantics functions and their helpers.
+constexpr const char* kSemanticsPrefix = "_ZN8lockstep4core3sem";
 
 void describe_fpu_functions(llvm::Module& m) {
   for (llvm::Function& f : m) {
@@ -138,11 +143,14 @@ void isolate_fpu_flags(llvm::Function& fn, llvm::Value* h) {
 
 // What the memory slow paths (core/memory.cpp: load_slow, store_slow) leave alone: the
 // register files; what they may write: stop_block (a device access) and the trap (a fault).
-// TLB fills are at variable indices, which promotion never keeps in registers.
+// TLB fills are at variable indices, which promotion never keeps in registers. A failed
+// speculative group still leaves with its exit state: pc and icount.
 HartLayout hart_layout() {
   return {{{kXOffset, kXOffset + static_cast<int64_t>(sizeof(Hart::x))},
            {kFOffset, kFOffset + static_cast<int64_t>(sizeof(Hart::f))}},
-          {{kStopBlockOffset, kStopBlockOffset + 1}, {kTrapOffset, kTrapOffset + static_cast<int64_t>(sizeof(core::Trap))}}};
+          {{kStopBlockOffset, kStopBlockOffset + 1}, {kTrapOffset, kTrapOffset + static_cast<int64_t>(sizeof(core::Trap))}},
+          {{static_cast<int64_t>(kPcOffset), static_cast<int64_t>(kPcOffset + 8)},
+           {static_cast<int64_t>(kIcountOffset), static_cast<int64_t>(kIcountOffset + 8)}}};
 }
 
 // core/memory.h's slow paths, by their (Itanium) names.
@@ -194,7 +202,15 @@ class ModuleBuilder {
     guest_scope_ = llvm::MDNode::get(ctx_, {guest});
   }
 
-  Result<llvm::Function*> build(const RegionPlan& plan, const std::string& name);
+  // speculate: with speculative groups (jit/speculation.h), unless plan.ram_calls.
+  Result<llvm::Function*> build(const RegionPlan& plan, const std::string& name, bool speculate = true);
+  // Of the function built last: where it may leave unexecuted (kLeftBeforeAccess), sorted.
+  std::vector<u64> leave_pcs() const {
+    std::vector<u64> pcs = leave_pcs_;
+    std::sort(pcs.begin(), pcs.end());
+    pcs.erase(std::unique(pcs.begin(), pcs.end()), pcs.end());
+    return pcs;
+  }
 
  private:
   llvm::Value* hart_field(llvm::Value* h, u64 offset) {
@@ -213,8 +229,11 @@ class ModuleBuilder {
   // The memory slow-path calls in the blocks [first, last] leave the region at this instruction,
   // unexecuted (pc, icount, kLeftBeforeAccess): at once, or (ram_calls) when the RAM-only slow
   // path (core::load_ram, store_ram) refuses.
-  void leave_before_slow_paths(llvm::BasicBlock* first, llvm::BasicBlock* last, llvm::Value* pc, llvm::Value* icount,
-                               llvm::Value* h, llvm::Function* fn, bool ram_calls) {
+  // Returns the blocks that now go straight to such an exit (without ram_calls).
+  std::vector<llvm::BasicBlock*> leave_before_slow_paths(llvm::BasicBlock* first, llvm::BasicBlock* last, llvm::Value* pc,
+                                                         llvm::Value* icount, llvm::Value* h, llvm::Function* fn,
+                                                         bool ram_calls) {
+    std::vector<llvm::BasicBlock*> cold;
     std::vector<llvm::CallInst*> slow;
     for (auto it = first->getIterator();; ++it) {
       for (llvm::Instruction& inst : *it) {
@@ -238,12 +257,39 @@ class ModuleBuilder {
         bb->getTerminator()->eraseFromParent();
         b_.SetInsertPoint(bb);
         b_.CreateBr(leave);
+        cold.push_back(bb);
       }
       b_.SetInsertPoint(leave);
       exit_with(h, pc, icount, kLeftBeforeAccess);
     }
+    return cold;
   }
   Result<llvm::Function*> semantics(const Insn& insn);
+  // Inlines what clang left out of line in core::sem (a big template such as fd::fma_d): called,
+  // the process's copy would be a call that may touch any hart field, so every register would
+  // be written back before it and reloaded after.
+  Status inline_semantics_helpers(llvm::BasicBlock* first, llvm::SwitchInst* marker) {
+    for (int round = 0; round < 4; ++round) {
+      std::vector<llvm::CallInst*> calls;
+      for (auto it = first->getIterator();; ++it) {
+        for (llvm::Instruction& inst : *it) {
+          auto* c = llvm::dyn_cast<llvm::CallInst>(&inst);
+          const llvm::Function* f = c ? c->getCalledFunction() : nullptr;
+          if (f && f->getName().startswith(kSemanticsPrefix)) calls.push_back(c);
+        }
+        if (&*it == marker->getParent()) break;
+      }
+      if (calls.empty()) return Ok{};
+      for (llvm::CallInst* c : calls) {
+        if (llvm::Error e = c->getCalledFunction()->materialize()) return Error{to_string(std::move(e))};
+        llvm::InlineFunctionInfo ifi;
+        if (llvm::InlineResult r = llvm::InlineFunction(*c, ifi); !r.isSuccess()) {
+          return Error{fmt::format("cannot inline {}: {}", c->getCalledFunction()->getName().str(), r.getFailureReason())};
+        }
+      }
+    }
+    return Ok{};
+  }
   void annotate_memory(llvm::Function& f, llvm::Value* h);
 
   llvm::Module& m_;
@@ -254,6 +300,7 @@ class ModuleBuilder {
   llvm::Type* i8_;
   llvm::Type* i64_;
   llvm::MDNode* guest_scope_;
+  std::vector<u64> leave_pcs_;
 };
 
 llvm::Constant* ModuleBuilder::insn_constant(const Insn& insn) {
@@ -307,7 +354,7 @@ void ModuleBuilder::annotate_memory(llvm::Function& f, llvm::Value* h) {
   }
 }
 
-Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::string& name) {
+Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::string& name, bool speculate) {
   auto* fty = llvm::FunctionType::get(b_.getInt32Ty(), {hart_ptr_ty_, i64_, b_.getInt32Ty()}, false);
   llvm::Function* fn = llvm::Function::Create(fty, llvm::GlobalValue::ExternalLinkage, name, m_);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
@@ -316,6 +363,7 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
   h->setName("hart");
   end->setName("end_icount");
 
+  leave_pcs_.clear();
   llvm::BasicBlock* entry = llvm::BasicBlock::Create(ctx_, "entry", fn);
   b_.SetInsertPoint(entry);
   llvm::AllocaInst* icount_var = b_.CreateAlloca(i64_, nullptr, "icount");
@@ -333,6 +381,25 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
   }
   llvm::SwitchInst* entries = b_.CreateSwitch(fn->getArg(2), heads[0], static_cast<unsigned>(heads.size() - 1));
   for (size_t k = 1; k < heads.size(); ++k) entries->addCase(b_.getInt32(static_cast<uint32_t>(k)), heads[k]);
+
+  // Without ram_calls, the rare exits of runs of instructions are checked once per run
+  // (jit/speculation.h); with it, the region is one that kept leaving: each instruction on its own.
+  std::optional<SpeculativeGroups> groups;
+  if (speculate && !plan.ram_calls && !std::getenv("LOCKSTEP_JIT_NO_SPECULATION")) {
+    SpeculationLayout layout;
+    layout.pc_offset = static_cast<int64_t>(kPcOffset);
+    layout.icount_offset = static_cast<int64_t>(kIcountOffset);
+    // core/fpu's fast paths are inline, so what a region still calls there is a rare path: a
+    // flag path (`detail::*_flags`) or soft-float. (Were a fast path ever left out of line, its
+    // group would leave whenever it runs: slow, never wrong.)
+    layout.is_rare_path = [](const llvm::CallInst& c) { return is_fpu_function(c.getCalledFunction()); };
+    layout.scratch = hart_layout().slow_path_writes;
+    groups.emplace(*fn, h, layout, [this, h](llvm::BasicBlock* at, u64 pc, llvm::Value* icount) {
+      leave_pcs_.push_back(pc);
+      b_.SetInsertPoint(at);
+      exit_with(h, b_.getInt64(pc), icount, kLeftBeforeAccess);
+    });
+  }
 
   // Stores icount, then jumps to block `target` of the region. The hart is brought up to date
   // there (promote_hart_fields), so an exit inside a block writes back only that block's changes.
@@ -379,6 +446,7 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
       if (llvm::InlineResult r = llvm::InlineFunction(*call, ifi); !r.isSuccess()) {
         return Error{fmt::format("cannot inline {}: {}", semantics_name(insn.fn), r.getFailureReason())};
       }
+      if (Status st = inline_semantics_helpers(code, marker); !st) return st.error();
       // The inlined code spans the blocks from `code` to the one now holding `marker` (the
       // switch on the returned flow). Whatever it calls out of line (slow paths, CSR access) may
       // read icount, and whatever reads h.pc itself (auipc, branches, the Sync exit after a device
@@ -389,9 +457,10 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
       // refuses). Measured: the slow-path call, its reloads and its trap and device exits were
       // most of the code LLVM compiled for a memory instruction, and misses are rare once the
       // TLB is warm (device accesses end the region anyway).
-      if (plain_memory_access(insn.fn)) {
-        leave_before_slow_paths(code, marker->getParent(), b_.getInt64(pc), icount, h, fn, plan.ram_calls);
-      }
+      std::vector<llvm::BasicBlock*> leaves;
+      const auto access = plain_memory_access(insn.fn);
+      if (access) leave_pcs_.push_back(pc);
+      if (access) leaves = leave_before_slow_paths(code, marker->getParent(), b_.getInt64(pc), icount, h, fn, plan.ram_calls);
       bool calls_helper = false;  // an out-of-line semantics helper that might read h.pc
       bool calls_out = false;     // any out-of-line call that might write the hart
       bool stores_pc = false;
@@ -453,6 +522,28 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
         pc_store->eraseFromParent();
         icount_store->eraseFromParent();
       }
+      llvm::BasicBlock* group_exit = nullptr;
+      if (groups) {
+        InstructionCode shape;
+        shape.first = llvm::cast<llvm::Instruction>(icount);
+        shape.flow_switch = marker;
+        shape.leaves = leaves;
+        shape.plain_store = access && access->store;
+        shape.may_join = !last;
+        shape.may_open = std::any_of(block.insns.begin() + static_cast<std::ptrdiff_t>(n), block.insns.end(),
+                                     [](const Insn& i) { return floating_point_operation(i.fn); });
+        group_exit = groups->add(shape, pc, icount);
+      }
+      if (group_exit) {
+        // A member of a speculative group: whatever stops it leaves before the group.
+        for (llvm::BasicBlock* bb : {trap, sync, jump}) {
+          b_.SetInsertPoint(bb);
+          b_.CreateBr(group_exit);
+        }
+        b_.SetInsertPoint(next);
+        pc += insn.len;
+        continue;
+      }
       // Trap: not retired, pc is this instruction's.
       b_.SetInsertPoint(trap);
       exit_with(h, b_.getInt64(pc), icount, static_cast<unsigned>(Flow::Trap));
@@ -483,9 +574,21 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
   isolate_fpu_flags(*fn, h);
   annotate_memory(*fn, h);
   std::string why_not;
-  const unsigned promoted = promote_hart_fields(*fn, h, m_.getDataLayout(), hart_layout(), block_jumps, classify_call, &why_not);
+  SyncPoints sync = groups ? groups->sync_points() : SyncPoints{};
+  sync.write_back.insert(sync.write_back.end(), block_jumps.begin(), block_jumps.end());
+  const std::vector<int64_t> promoted =
+      promote_hart_fields(*fn, h, m_.getDataLayout(), hart_layout(), sync, classify_call, &why_not);
+  if (groups) {
+    for (int64_t field : groups->fields_written()) {
+      if (std::find(promoted.begin(), promoted.end(), field) != promoted.end()) continue;
+      // A field kept in memory cannot be given up when a group leaves: build it without groups.
+      fn->eraseFromParent();
+      return build(plan, name, false);
+    }
+  }
   if (std::getenv("LOCKSTEP_JIT_DEBUG")) {
-    fmt::print(stderr, "jit-debug: {}: {} hart fields in registers{}{}\n", name, promoted, why_not.empty() ? "" : ": ", why_not);
+    fmt::print(stderr, "jit-debug: {}: {} hart fields in registers{}{}; {} speculative groups\n", name, promoted.size(),
+               why_not.empty() ? "" : ": ", why_not, groups ? groups->groups_checked() : 0);
   }
   return fn;
 }
@@ -640,12 +743,14 @@ Result<Compiler::Compiled> Compiler::compile(const std::vector<const RegionPlan*
 
   ModuleBuilder builder(*m);
   std::vector<llvm::Function*> functions;
+  std::vector<std::vector<u64>> leave_pcs;
   std::vector<std::string> names;
   for (const RegionPlan* plan : plans) {
     names.push_back(fmt::format("lockstep_region_{}", impl_->next_region++));
     auto f = builder.build(*plan, names.back());
     if (!f) return f.error();
     functions.push_back(f.value());
+    leave_pcs.push_back(builder.leave_pcs());
   }
   if (Status s = materialize_reachable(*m, functions); !s) return s.error();
   use_process_copies(*m, functions);
@@ -736,7 +841,7 @@ Result<Compiler::Compiled> Compiler::compile(const std::vector<const RegionPlan*
     fmt::print(stderr, "jit-debug: {:.1f} ms in codegen\n",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() * 1e3);
   }
-  return Compiled{std::move(out), module};
+  return Compiled{std::move(out), std::move(leave_pcs), module};
 }
 
 }  // namespace lockstep::jit

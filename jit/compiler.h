@@ -17,8 +17,9 @@ namespace lockstep::jit {
 //   0                  stopped between instructions (left the region, or the budget ran out);
 //   Flow::Trap / Sync  the instruction at h.pc returned that flow; the caller finishes it
 //                      (core::finish_flow), exactly as the interpreter's dispatcher would;
-//   kLeftBeforeAccess  stopped before the load or store at h.pc, which compiled code does not
-//                      do (RegionPlan::ram_calls); the interpreter does it.
+//   kLeftBeforeAccess  stopped before the instruction at h.pc, unexecuted, for the interpreter
+//                      to run: a speculative group's checks failed (jit/speculation.h), or a
+//                      plain load or store the compiled code does not do (RegionPlan::ram_calls).
 using RegionFn = unsigned (*)(core::Hart* h, u64 end_icount, core::u32 entry);
 inline constexpr unsigned kLeftBeforeAccess = 16;  // not a core::Flow
 
@@ -35,6 +36,8 @@ class Compiler {
 
   struct Compiled {
     std::vector<RegionFn> functions;  // one per plan, in order
+    // Per function: the pcs where it may return kLeftBeforeAccess (sorted; for --jit-verify).
+    std::vector<std::vector<u64>> leave_pcs;
     u64 module = 0;                   // for drop()
   };
   // Compiles the plans into one LLVM module (one LLVM round trip for the batch). Safe to call

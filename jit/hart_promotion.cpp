@@ -30,6 +30,7 @@ struct Field {
   unsigned index = 0;             // among the promoted fields
   bool in_register_file = false;  // x or f: out of reach of CallEffect::State callees
   bool slow_paths_write = false;  // CallEffect::State callees may change it
+  bool exit_state = false;        // written even by a discarding return
 };
 
 using Range = HartRange;
@@ -67,13 +68,13 @@ bool scalar(llvm::Type* t) { return t->isIntegerTy() || t->isFloatingPointTy() |
 
 }  // namespace
 
-unsigned promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::DataLayout& layout,
-                             const HartLayout& hart_layout,
-                             const std::vector<llvm::Instruction*>& sync_points,
-                             const std::function<CallEffect(const llvm::CallInst&)>& classify, std::string* why_not) {
+std::vector<int64_t> promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::DataLayout& layout,
+                                         const HartLayout& hart_layout, const SyncPoints& sync,
+                                         const std::function<CallEffect(const llvm::CallInst&)>& classify,
+                                         std::string* why_not) {
   auto fail = [&](std::string why) {
     if (why_not) *why_not = std::move(why);
-    return 0u;
+    return std::vector<int64_t>{};
   };
   // Every way the function reaches the hart: constant-offset fields, variable-index ranges,
   // and calls that are handed a pointer into it.
@@ -156,7 +157,7 @@ unsigned promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::
       if (offset < r.end && r.begin < offset + static_cast<int64_t>(f.size)) f.kept_in_memory = true;
     }
     // A field only written is left as it is: its stores are on exit paths (trap causes).
-    if (f.loads.empty()) f.kept_in_memory = true;
+    if (f.loads.empty() && !sync.discardable_fields.count(offset)) f.kept_in_memory = true;
   }
 
   std::vector<Field*> live;
@@ -171,6 +172,7 @@ unsigned promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::
     };
     f.in_register_file = within(hart_layout.register_file);
     f.slow_paths_write = within(hart_layout.slow_path_writes);
+    f.exit_state = within(hart_layout.exit_state);
     live.push_back(&f);
   }
   if (live.empty()) return fail("no hart field is read at a constant offset");
@@ -196,10 +198,12 @@ unsigned promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::
   }
 
   // Where the hart in memory is brought up to date, and how far.
-  enum class Sync { None, WriteBack, CallReadsState, CallState, CallAll, Return };
-  const std::set<llvm::Instruction*> write_back_points(sync_points.begin(), sync_points.end());
+  enum class Sync { None, WriteBack, CallReadsState, CallState, CallAll, Return, DiscardingReturn };
+  const std::set<llvm::Instruction*> write_back_points(sync.write_back.begin(), sync.write_back.end());
+  const std::set<llvm::Instruction*> discarding(sync.discarding_returns.begin(), sync.discarding_returns.end());
   auto sync_of = [&](llvm::Instruction& inst) {
     if (write_back_points.count(&inst)) return Sync::WriteBack;
+    if (discarding.count(&inst)) return Sync::DiscardingReturn;
     if (llvm::isa<llvm::ReturnInst>(inst)) return Sync::Return;
     if (auto* call = llvm::dyn_cast<llvm::CallInst>(&inst)) {
       CallEffect effect = classify(*call);
@@ -213,12 +217,14 @@ unsigned promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::
   // What a sync writes back (of the dirty fields) and reloads after a call. A CallEffect::State
   // callee never looks at the register file: registers stay dirty across it (writing them
   // before every slow path measured slower to compile than writing them at the exits).
-  llvm::BitVector state(n), written_by_slow_paths(n), everything(n, true), nothing(n);
+  llvm::BitVector state(n), written_by_slow_paths(n), exit_state(n), everything(n, true), nothing(n);
   for (Field* f : live) {
     if (!f->in_register_file) state.set(f->index);
     if (f->slow_paths_write) written_by_slow_paths.set(f->index);
+    if (f->exit_state) exit_state.set(f->index);
   }
   auto written_back = [&](Sync sync) -> const llvm::BitVector& {
+    if (sync == Sync::DiscardingReturn) return exit_state;
     return sync == Sync::CallState || sync == Sync::CallReadsState ? state : everything;
   };
   auto reloaded = [&](Sync sync) -> const llvm::BitVector& {
@@ -230,15 +236,16 @@ unsigned promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::
   std::map<llvm::BasicBlock*, llvm::BitVector> dirty_in;
   auto transfer = [&](llvm::BasicBlock& bb, llvm::BitVector dirty, auto&& at_sync) {
     for (llvm::Instruction& inst : bb) {
+      // A sync point may itself be a store (a speculative group's start): the write-back goes
+      // before it.
+      if (const Sync sync = sync_of(inst); sync != Sync::None) {
+        at_sync(inst, sync, dirty);
+        dirty.reset(written_back(sync));
+        dirty.reset(reloaded(sync));
+      }
       if (auto* store = llvm::dyn_cast<llvm::StoreInst>(&inst)) {
         if (auto it = writes.find(store); it != writes.end()) dirty.set(it->second);
-        continue;
       }
-      const Sync sync = sync_of(inst);
-      if (sync == Sync::None) continue;
-      at_sync(inst, sync, dirty);
-      dirty.reset(written_back(sync));
-      dirty.reset(reloaded(sync));
     }
     return dirty;
   };
@@ -284,7 +291,8 @@ unsigned promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::
       }
     }
   }
-  const unsigned promoted = n;
+  std::vector<int64_t> promoted;
+  for (Field* f : live) promoted.push_back(f->offset);
   return promoted;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,18 @@ enum class CallEffect {
 struct HartLayout {
   std::vector<HartRange> register_file;     // x and f
   std::vector<HartRange> slow_path_writes;  // what CallEffect::State callees may write
+  std::vector<HartRange> exit_state;        // pc, icount: what a discarding return still writes
+};
+
+// Where the hart in memory is brought up to date, besides calls and returns.
+struct SyncPoints {
+  std::vector<llvm::Instruction*> write_back;  // before these: every field that may have changed
+  // These returns give up what changed since the last write-back (a speculative group that
+  // failed: the hart in memory is its start), and write only HartLayout::exit_state.
+  std::vector<llvm::Instruction*> discarding_returns;
+  // Fields whose changes a discarding return may give up: kept in registers even when only
+  // written (if anything else keeps one in memory, the caller must not discard).
+  std::set<int64_t> discardable_fields;
 };
 
 // Keeps the hart's fields in registers inside a region function: every load and store of a hart
@@ -37,8 +50,9 @@ struct HartLayout {
 // becomes an access to a local, which SROA then turns into SSA values. The hart in memory is
 // brought up to date only where something else can look at it, and only with the fields that
 // may have changed since it last was (a forward may-dirty dataflow):
-//   - before each `sync_points` instruction (the region builder passes its jumps between guest
-//     blocks: the few stores there keep every exit inside a block small);
+//   - before each `sync.write_back` instruction (the region builder passes its jumps between
+//     guest blocks, which keep every exit inside a block small, and the starts of speculative
+//     groups); `sync.discarding_returns` write only the exit state;
 //   - before each call that may read the hart, and the fields it may write reloaded after it
 //     (CallEffect::State callees: neither the register file nor most fields);
 //   - before each return.
@@ -50,10 +64,10 @@ struct HartLayout {
 // size), or when it is only written (trap causes, on exit paths). If the hart pointer escapes
 // in a form this cannot follow, nothing is promoted.
 //
-// Returns the number of fields promoted; `why_not` says why none could be, when so.
-unsigned promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::DataLayout& layout,
-                             const HartLayout& hart_layout,
-                             const std::vector<llvm::Instruction*>& sync_points,
-                             const std::function<CallEffect(const llvm::CallInst&)>& classify, std::string* why_not);
+// Returns the offsets of the fields promoted; `why_not` says why none could be, when so.
+std::vector<int64_t> promote_hart_fields(llvm::Function& fn, llvm::Value* hart, const llvm::DataLayout& layout,
+                                         const HartLayout& hart_layout, const SyncPoints& sync,
+                                         const std::function<CallEffect(const llvm::CallInst&)>& classify,
+                                         std::string* why_not);
 
 }  // namespace lockstep::jit

@@ -209,6 +209,7 @@ void Jit::install(core::Hart& h, Job& job) {
   for (size_t k = 0; k < job.regions.size(); ++k) {
     Region& r = *job.regions[k];
     r.fn = compiled.functions[k];
+    r.leave_pcs = compiled.leave_pcs[k];
     r.entries.resize(r.plan.blocks.size());
     for (size_t b = 0; b < r.plan.blocks.size(); ++b) {
       const RegionBlock& rb = r.plan.blocks[b];
@@ -241,7 +242,8 @@ bool Jit::compile_if_due(core::Hart& h) {
 void Jit::count_left_before_access(core::Hart& h, Region& region) {
   ++region.left_before_access;
   // A TLB miss the first time is normal; leaving on one run in eight, 64 times, is a working set
-  // beyond the TLB (or a device in the loop): then the RAM-only slow path is worth its code.
+  // beyond the TLB, a device in the loop, or floating-point results that keep needing the flag
+  // path (no inexact result yet, subnormals): then the calls are worth their code.
   if (region.plan.ram_calls || region.recompiling || region.left_before_access < 64 ||
       region.left_before_access * 8 < region.runs) {
     return;
@@ -294,7 +296,7 @@ bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
   const u64 before = h.icount;
   unsigned rc;
   if (verifier_) {
-    rc = verifier_->run(h, entry->region->plan, entry->region->fn, entry->block, end_icount, stats_);
+    rc = verifier_->run(h, entry->region->plan, entry->region->leave_pcs, entry->region->fn, entry->block, end_icount, stats_);
   } else {
     rc = entry->region->fn(&h, end_icount, entry->block);
   }
@@ -303,8 +305,8 @@ bool Jit::execute(core::Hart& h, core::Block& block, u64 end_icount) {
     rc = 0;
     count_left_before_access(h, *entry->region);
     if (h.icount == before) {
-      // Left before its first instruction (a memory access only the interpreter does): the
-      // interpreter runs the block.
+      // Left before its first instruction (a memory access only the interpreter does, a
+      // speculative group that failed): the interpreter runs the block.
       ++stats_.memory_exits;
       return false;
     }
@@ -324,8 +326,9 @@ void Jit::print_stats(std::FILE* out, u64 total_insns) const {
              total_insns ? 100.0 * static_cast<double>(s.compiled_insns) / static_cast<double>(total_insns) : 0.0,
              s.region_entries ? static_cast<double>(s.compiled_insns) / static_cast<double>(s.region_entries) : 0.0);
   fmt::print(out,
-             "jit: {} entries refused for budget, {} for a rounding mode other than RNE, {} left at once for an access only the interpreter does, "
-             "{} code drops, {} cache evictions, {} regions compiled again with RAM calls\n",
+             "jit: {} entries refused for budget, {} for a rounding mode other than RNE, {} left at once for the "
+             "interpreter (an access, a failed speculative group), {} code drops, {} cache evictions, {} regions "
+             "compiled again with calls\n",
              s.budget_refusals, s.mode_refusals, s.memory_exits, s.drops, s.evictions, s.recompiled);
   if (options_.verify) fmt::print(out, "jit: --jit-verify: {} region runs checked, {} not checkable (device access)\n",
                                    s.verified, s.unverifiable);

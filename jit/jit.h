@@ -59,8 +59,8 @@ struct JitStats {
   u64 compiled_insns = 0;      // guest instructions retired in compiled code
   u64 budget_refusals = 0;     // a region not entered because the budget was too small
   u64 mode_refusals = 0;       // ... because frm was not RNE (RegionPlan::needs_rne)
-  u64 memory_exits = 0;        // regions left at once: a device, a fault, a page crossing or a code page
-  u64 recompiled = 0;          // regions compiled again with RAM calls (RegionPlan::ram_calls)
+  u64 memory_exits = 0;        // regions left at once: an access only the interpreter does, a failed group
+  u64 recompiled = 0;          // regions compiled again with calls (RegionPlan::ram_calls)
   u64 evictions = 0;           // times the bounded cache was emptied
   u64 drops = 0;               // times the code was dropped (code writes, fence.i, reset, snapshot)
   u64 verified = 0, unverifiable = 0;
@@ -101,6 +101,7 @@ class Jit final : public core::CompiledTier {
   struct Region {
     RegionPlan plan;
     RegionFn fn = nullptr;
+    std::vector<u64> leave_pcs;  // Compiler::Compiled::leave_pcs
     std::vector<Entry> entries;  // one per plan block, same order
     u64 runs = 0, left_before_access = 0;
     bool recompiling = false;  // queued again with RegionPlan::ram_calls
@@ -132,7 +133,7 @@ class Jit final : public core::CompiledTier {
   // Compiles the pending regions if the batch is full or has waited long enough; false if that
   // dropped all code (a full cache), which the caller must then not touch.
   bool compile_if_due(core::Hart& h);
-  // A region left at its accesses on many of its runs is compiled again with RAM calls.
+  // A region left early on many of its runs is compiled again with calls (RegionPlan::ram_calls).
   void count_left_before_access(core::Hart& h, Region& region);
   static void run_job(Compiler& compiler, Job& job);
   void install_due(core::Hart& h);

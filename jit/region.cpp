@@ -69,6 +69,11 @@ bool has_static_target(core::SemFn fn) {
   return fn == &beq || fn == &bne || fn == &blt || fn == &bge || fn == &bltu || fn == &bgeu || fn == &jal;
 }
 
+bool floating_point_operation(core::SemFn fn) {
+  const std::string_view name = semantics_name(fn);
+  return name.starts_with('f') && !name.starts_with("fence") && !plain_memory_access(fn);
+}
+
 RegionPlan plan_region(const u8* host_page, u64 entry_pc, u64 entry_paddr, unsigned max_insns,
                        const std::function<bool(u64 paddr)>& is_hot) {
   RegionPlan plan;

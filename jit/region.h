@@ -32,10 +32,13 @@ struct RegionPlan {
   // Some instruction takes its rounding mode from frm: the region is compiled for frm = RNE
   // (see uses_dynamic_rounding) and entered only while frm is RNE.
   bool needs_rne = false;
-  // How a plain load or store the inline TLB misses is compiled. false: the region is left
-  // before it (compiled code stays small: most of an access's code was its slow path); true: a
-  // call to core::load_ram/store_ram, leaving only for what they refuse. A region that keeps
-  // being left at its accesses (a working set beyond the TLB) is compiled again with true.
+  // How rare cases are compiled. false: the region is left before a plain load or store the
+  // inline TLB misses (compiled code stays small: most of an access's code was its slow path),
+  // and floating-point instructions run in speculative groups (jit/speculation.h) that leave
+  // before themselves when a result needs the flag path. true: calls, leaving only for what
+  // they refuse (core::load_ram/store_ram for accesses, the flag paths themselves for
+  // floating point). A region that keeps being left early (a working set beyond the TLB, a
+  // guest whose floating-point results keep needing flags) is compiled again with true.
   bool ram_calls = false;
 };
 
@@ -44,6 +47,9 @@ struct RegionPlan {
 std::string_view semantics_name(core::SemFn fn);
 // A branch or jal: control may go to pc + imm, known when compiling.
 bool has_static_target(core::SemFn fn);
+// An F or D instruction other than a load or store (its mnemonic starts with f; fence does not
+// count): where compiled code gains from speculative groups (jit/speculation.h).
+bool floating_point_operation(core::SemFn fn);
 
 // A floating-point instruction with the dynamic rounding mode (rm = 7), which reads frm. frm
 // cannot change inside a region (a CSR write ends it), so a region compiled with rm = RNE for

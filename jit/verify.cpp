@@ -2,7 +2,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <array>
 #include <map>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -26,6 +29,7 @@ using core::u8;
 class Overlay final : public core::MemoryOverlay {
  public:
   bool touched_device = false;
+  u64 device_icount = 0;  // of the instruction that touched one first
   struct Written {
     u8 byte;
     u64 icount;  // of the instruction that wrote it last
@@ -58,21 +62,36 @@ class Overlay final : public core::MemoryOverlay {
  private:
   // Devices have side effects and cannot be asked twice: give up on this run.
   bool refuse(Hart& h, u64 va, core::Exc fault) {
+    if (!touched_device) device_icount = h.icount;
     touched_device = true;
     h.trap = core::Trap{static_cast<u64>(fault), va};
     return false;
   }
 };
 
-// The interpreter's state before each plain memory access that the real hart's inline TLB
-// cannot serve: compiled code leaves the region there (unexecuted), so the comparison is with
-// that state. Keyed by icount.
-using StatesBeforeMisses = std::map<u64, std::unique_ptr<Hart>>;
+// What compare() looks at: the architectural state without the caches (a Hart is mostly TLBs).
+struct ArchState {
+  std::array<u64, 32> x{}, f{};
+  u64 pc = 0, icount = 0;
+  core::Priv priv = core::Priv::M;
+  core::CsrState csr;
+  core::Reservation reservation;
+  bool waiting_for_interrupt = false;
+
+  static ArchState of(const Hart& h) {
+    return {h.x, h.f, h.pc, h.icount, h.priv, h.csr, h.reservation, h.waiting_for_interrupt};
+  }
+};
+
+// The interpreter's state at each point where compiled code may leave the region unexecuted
+// (Compiler::Compiled::leave_pcs: before a speculative group, before a plain access), in
+// icount order.
+using StatesAtLeavePoints = std::vector<ArchState>;
 
 // The interpreter, stepping through the region's blocks exactly where the compiled code would go.
 // Returns the last instruction executed (for the report).
-void interpret_like_region(Hart& h, const Hart& real, const RegionPlan& plan, int entry, u64 end, const Insn*& last,
-                           u64& last_pc, StatesBeforeMisses& before_misses) {
+void interpret_like_region(Hart& h, const RegionPlan& plan, const std::vector<u64>& leave_pcs, int entry, u64 end,
+                           const Insn*& last, u64& last_pc, StatesAtLeavePoints& at_leave_points) {
   int current = entry;
   for (;;) {
     const RegionBlock& b = plan.blocks[static_cast<size_t>(current)];
@@ -81,13 +100,7 @@ void interpret_like_region(Hart& h, const Hart& real, const RegionPlan& plan, in
     bool left = false;
     for (size_t n = 0; n < b.insns.size(); ++n) {
       const Insn& i = b.insns[n];
-      if (const auto access = plain_memory_access(i.fn)) {
-        const u64 va = h.x[i.rs1] + static_cast<u64>(i.imm);
-        const core::Tlb& tlb = access->store ? real.store_tlb : real.load_tlb;
-        if (!core::tlb_serves(tlb.entries[(va >> core::kPageBits) % core::Tlb::kEntries], real.data_key, va, access->size)) {
-          before_misses.try_emplace(h.icount, std::make_unique<Hart>(h));
-        }
-      }
+      if (std::binary_search(leave_pcs.begin(), leave_pcs.end(), h.pc)) at_leave_points.push_back(ArchState::of(h));
       last = &i;
       last_pc = h.pc;
       const Flow f = i.fn(h, i);
@@ -115,7 +128,7 @@ struct Difference {
   u64 jit = 0, interpreter = 0;
 };
 
-std::optional<Difference> compare(const Hart& jit, const Hart& ref) {
+std::optional<Difference> compare(const Hart& jit, const ArchState& ref) {
   for (unsigned r = 0; r < 32; ++r) {
     if (jit.x[r] != ref.x[r]) return Difference{fmt::format("register {}", core::decode::xreg_name(r)), jit.x[r], ref.x[r]};
   }
@@ -149,7 +162,8 @@ std::optional<Difference> compare(const Hart& jit, const Hart& ref) {
 
 }  // namespace
 
-unsigned Verifier::run(Hart& h, const RegionPlan& plan, RegionFn fn, core::u32 entry, u64 end_icount, JitStats& stats) {
+unsigned Verifier::run(Hart& h, const RegionPlan& plan, const std::vector<u64>& leave_pcs, RegionFn fn, core::u32 entry,
+                       u64 end_icount, JitStats& stats) {
   // The interpreter on a copy: private memory, no code cache, the clock following the copy.
   auto copy = std::make_unique<Hart>(h);
   Overlay overlay;
@@ -164,27 +178,37 @@ unsigned Verifier::run(Hart& h, const RegionPlan& plan, RegionFn fn, core::u32 e
   const Insn* last = nullptr;
   u64 last_pc = h.pc;
   const u64 entry_icount = h.icount;
-  StatesBeforeMisses before_misses;
-  interpret_like_region(*copy, h, plan, static_cast<int>(entry), end_icount, last, last_pc, before_misses);
+  // Kept between runs: a region's loop can pass thousands of leave points per run, and fresh
+  // pages for them each time cost more than the interpreter itself.
+  static thread_local StatesAtLeavePoints at_leave_points;
+  at_leave_points.clear();
+  interpret_like_region(*copy, plan, leave_pcs, static_cast<int>(entry), end_icount, last, last_pc, at_leave_points);
   if (clock) clock->running_icount = running;
 
   const unsigned returned = fn(&h, end_icount, entry);
   const unsigned rc = returned == kLeftBeforeAccess ? 0 : returned;
-  if (overlay.touched_device) {
+  // A device access cannot be repeated: the run is checkable only if the compiled code left
+  // early, before the interpreter's first one.
+  if (overlay.touched_device && !(returned == kLeftBeforeAccess && h.icount <= overlay.device_icount)) {
     ++stats.unverifiable;
     return returned;
   }
-  // The compiled code left early, before an access its inline TLB could not serve: compare with
-  // the interpreter's state there, and only the bytes written before it.
-  const Hart* reference = copy.get();
+  // The compiled code left early, unexecuted, at one of its leave points: compare with the
+  // interpreter's state there, and only the bytes written before it.
+  ArchState reference = ArchState::of(*copy);
   u64 written_before = ~u64{0};
+  std::optional<Difference> diff;
   if (returned == kLeftBeforeAccess) {
-    auto it = before_misses.find(h.icount);
-    if (it == before_misses.end()) {  // a TLB entry the region itself replaced: not predictable here
-      ++stats.unverifiable;
-      return returned;
+    auto it = std::lower_bound(at_leave_points.begin(), at_leave_points.end(), h.icount,
+                               [](const ArchState& s, u64 icount) { return s.icount < icount; });
+    if (it != at_leave_points.end() && it->icount == h.icount) {
+      reference = *it;
+    } else {
+      // The interpreter was at no leave point at that instruction count: the region left where
+      // it may not, or its path went elsewhere.
+      diff = Difference{"where it left the region early (icount)", h.icount,
+                        it == at_leave_points.end() ? copy->icount : it->icount};
     }
-    reference = it->second.get();
     written_before = h.icount;
   }
   // Compare after finishing the flow on both, as the dispatcher will.
@@ -195,7 +219,7 @@ unsigned Verifier::run(Hart& h, const RegionPlan& plan, RegionFn fn, core::u32 e
     core::finish_flow(finished, static_cast<Flow>(rc));
     if (clock) clock->running_icount = running;
   }
-  std::optional<Difference> diff = compare(finished, *reference);
+  if (!diff) diff = compare(finished, reference);
   if (!diff) {
     for (const auto& [pa, w] : overlay.written) {
       if (w.icount >= written_before) continue;

@@ -100,7 +100,14 @@ inline bool arith_fast(typename F::U a, typename F::U b, unsigned rm, u32 fl, ty
     r = host_arith_nf<F, Op>(x, y, rm);
   }
   out = from_host<F>(r);
-  return ordinary<F>(out);
+  if (ordinary<F>(out)) return true;
+  // An exact zero carries no flag: a sum or difference of floats that is zero is exact (a tiny
+  // sum is representable: gradual underflow), and so is a product or quotient with a zero
+  // operand (inf * 0 and 0 / 0 are NaN, not zero). Only tiny nonzero operands underflow to zero.
+  if (abs_bits<F>(out) != 0) return false;
+  if constexpr (Op == Arith::Add || Op == Arith::Sub) return true;
+  if constexpr (Op == Arith::Mul) return abs_bits<F>(a) == 0 || abs_bits<F>(b) == 0;
+  return abs_bits<F>(a) == 0;
 }
 
 // The flag-reading path, out of line: compiled code (jit/) calls the process's copy instead of
@@ -193,7 +200,7 @@ inline typename F::U sqrt(typename F::U a, unsigned rm, u32& fl) {
     } else {
       r = detail::from_host<F>(hrm == kRNE ? __builtin_sqrt(x) : host::sqrt_d_nf(x, hrm));
     }
-    if (detail::ordinary<F>(r)) return r;
+    if (detail::ordinary<F>(r) || abs_bits<F>(r) == 0) return r;  // only sqrt(±0) is zero: exact
   }
   return detail::sqrt_flags<F>(a, hrm, fl);
 }
@@ -210,6 +217,8 @@ inline typename F::U fma(typename F::U a, typename F::U b, typename F::U c, unsi
       r = detail::from_host<F>(host::fma_d_nf(to_host<F>(a), to_host<F>(b), to_host<F>(c), rm));
     }
     if (detail::ordinary<F>(r)) return r;
+    // A zero operand makes a * b an exact zero, and a zero result then exact (see arith_fast).
+    if (abs_bits<F>(r) == 0 && (abs_bits<F>(a) == 0 || abs_bits<F>(b) == 0)) return r;
   }
   return detail::fma_flags<F>(a, b, c, rm, fl);
 }

@@ -127,6 +127,25 @@ TEST_CASE("with NX already accrued the fast path still reports every other flag"
            S(0x3fc00005), NX, "RMM tie");
 }
 
+TEST_CASE("with NX accrued, exact zeros take the fast path and keep their sign; tiny results still underflow") {
+  const u64 dTiny = 0x0000000000000001;  // the smallest subnormal
+  expect_f(run({.fn = sem::fsub_d, .a = d2, .b = d2, .flags_before = NX}), dPZ, NX, "x - x in RNE");
+  expect_f(run({.fn = sem::fsub_d, .a = d2, .b = d2, .rm = RDN, .flags_before = NX}), dNZ, NX, "x - x in RDN");
+  expect_f(run({.fn = sem::fadd_d, .a = dNZ, .b = dNZ, .flags_before = NX}), dNZ, NX, "-0 + -0");
+  expect_f(run({.fn = sem::fmul_d, .a = dM1, .b = dPZ, .flags_before = NX}), dNZ, NX, "-1 * +0");
+  expect_f(run({.fn = sem::fdiv_d, .a = dPZ, .b = dM1, .flags_before = NX}), dNZ, NX, "+0 / -1");
+  expect_f(run({.fn = sem::fsqrt_d, .a = dNZ, .flags_before = NX}), dNZ, NX, "sqrt(-0)");
+  expect_f(run({.fn = sem::fmadd_d, .a = dPZ, .b = d2, .c = dNZ, .flags_before = NX}), dPZ, NX, "0 * 2 + -0");
+  expect_f(run({.fn = sem::fmadd_s, .a = S(sPZ), .b = S(0x40000000), .c = S(sPZ), .flags_before = NX}), S(sPZ), NX,
+           "0 * 2 + 0 (single)");
+  // Zero results that are not exact: the flag path must see them.
+  expect_f(run({.fn = sem::fmul_d, .a = dTiny, .b = dTiny, .flags_before = NX}), dPZ, UF | NX, "tiny * tiny");
+  expect_f(run({.fn = sem::fdiv_d, .a = dTiny, .b = dMax, .flags_before = NX}), dPZ, UF | NX, "tiny / max");
+  expect_f(run({.fn = sem::fmadd_d, .a = dTiny, .b = dTiny, .c = dPZ, .flags_before = NX}), dPZ, UF | NX,
+           "tiny * tiny + 0");
+  expect_f(run({.fn = sem::fmul_d, .a = dInf, .b = dPZ, .flags_before = NX}), dQNaN, NV | NX, "inf * 0");
+}
+
 TEST_CASE("fsub.s / fmul.s / fdiv.s") {
   expect_f(run({sem::fsub_s, S(s3), S(s1)}), S(s2), 0, "3-1");
   expect_f(run({sem::fsub_s, S(s1), S(s1), 0, RDN}), S(sNZ), 0, "1-1 RDN");
