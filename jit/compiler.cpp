@@ -387,13 +387,13 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
   std::optional<SpeculativeGroups> groups;
   if (speculate && !plan.ram_calls && !std::getenv("LOCKSTEP_JIT_NO_SPECULATION")) {
     SpeculationLayout layout;
-    layout.pc_offset = static_cast<int64_t>(kPcOffset);
-    layout.icount_offset = static_cast<int64_t>(kIcountOffset);
     // core/fpu's fast paths are inline, so what a region still calls there is a rare path: a
     // flag path (`detail::*_flags`) or soft-float. (Were a fast path ever left out of line, its
     // group would leave whenever it runs: slow, never wrong.)
     layout.is_rare_path = [](const llvm::CallInst& c) { return is_fpu_function(c.getCalledFunction()); };
-    layout.scratch = hart_layout().slow_path_writes;
+    const HartLayout hart = hart_layout();
+    layout.not_given_up = hart.exit_state;
+    layout.not_given_up.insert(layout.not_given_up.end(), hart.slow_path_writes.begin(), hart.slow_path_writes.end());
     groups.emplace(*fn, h, layout, [this, h](llvm::BasicBlock* at, u64 pc, llvm::Value* icount) {
       leave_pcs_.push_back(pc);
       b_.SetInsertPoint(at);
@@ -459,8 +459,10 @@ Result<llvm::Function*> ModuleBuilder::build(const RegionPlan& plan, const std::
       // TLB is warm (device accesses end the region anyway).
       std::vector<llvm::BasicBlock*> leaves;
       const auto access = plain_memory_access(insn.fn);
-      if (access) leave_pcs_.push_back(pc);
-      if (access) leaves = leave_before_slow_paths(code, marker->getParent(), b_.getInt64(pc), icount, h, fn, plan.ram_calls);
+      if (access) {
+        leave_pcs_.push_back(pc);
+        leaves = leave_before_slow_paths(code, marker->getParent(), b_.getInt64(pc), icount, h, fn, plan.ram_calls);
+      }
       bool calls_helper = false;  // an out-of-line semantics helper that might read h.pc
       bool calls_out = false;     // any out-of-line call that might write the hart
       bool stores_pc = false;

@@ -1,5 +1,6 @@
 #include "jit/speculation.h"
 
+#include <algorithm>
 #include <set>
 
 #include <llvm/Analysis/ValueTracking.h>
@@ -8,7 +9,6 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Instructions.h>
 #include <llvm/IR/IntrinsicInst.h>
-
 
 namespace lockstep::jit {
 
@@ -81,11 +81,9 @@ bool SpeculativeGroups::analyze(const InstructionCode& code, Shape& shape) const
         int64_t offset = 0;
         llvm::Value* ptr = store->getPointerOperand();
         if (llvm::GetPointerBaseWithConstantOffset(ptr, offset, dl) == hart_) {
-          if (offset == layout_.pc_offset || offset == layout_.icount_offset) continue;
-          bool scratch = false;
-          for (const HartRange& r : layout_.scratch) scratch |= offset >= r.begin && offset < r.end;
-          if (scratch) continue;
-          shape.hart_writes.insert(offset);
+          const bool kept = std::any_of(layout_.not_given_up.begin(), layout_.not_given_up.end(),
+                                        [&](const HartRange& r) { return offset >= r.begin && offset < r.end; });
+          if (!kept) shape.hart_writes.insert(offset);
           continue;
         }
         const llvm::Value* object = llvm::getUnderlyingObject(ptr, 16);

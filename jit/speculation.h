@@ -12,10 +12,8 @@ class CallInst;
 class BasicBlock;
 class Function;
 class Instruction;
-class LoadInst;
 class StoreInst;
 class SwitchInst;
-class Type;
 class Value;
 }  // namespace llvm
 
@@ -23,7 +21,7 @@ namespace lockstep::jit {
 
 // Speculative groups: runs of guest instructions within one guest block whose rare exits (an
 // access the inline TLB cannot serve, a floating-point result the host cannot give with exact
-// flags, a trap) are checked once, where the group ends, instead of at every instruction.
+// flags, a trap) all leave the region the same way: before the group.
 //
 // Why: each per-instruction exit was a conditional branch to a block of its own, and LLVM's code
 // generator pays per block far more than per instruction (measured with llc-14 on the n-body
@@ -32,16 +30,17 @@ namespace lockstep::jit {
 // (kLeftBeforeAccess there); the interpreter then runs those instructions, exits and all. A
 // failed floating-point check does not even branch: it clears a flag, the group goes on with the
 // host's result, and one branch where the group ends leaves if the flag is clear. (A TLB check
-// branches at once: as a flag it would put the check on every load's address path.) Nothing a group does is visible before its check:
-// the hart in memory is brought up to date where the group starts, the group's changes stay in
-// registers (hart_promotion), and its exit gives them up (SyncPoints::discarding_returns).
-// Guest stores, out-of-line calls and control flow end a group.
+// branches at once: as a flag it would put the check on every load's address path.)
+// Nothing a group does is visible before its check: the hart in memory is brought up to date
+// where the group starts, the group's changes stay in registers (hart_promotion), and its exit
+// gives them up (SyncPoints::discarding_returns). Guest stores, out-of-line calls and control
+// flow end a group.
 struct SpeculationLayout {
-  int64_t pc_offset = 0, icount_offset = 0;
   // A call only a rare path makes (core/fpu's flag paths): its block is speculated past.
   std::function<bool(const llvm::CallInst&)> is_rare_path;
-  // Scratch the exit does not restore: written only on the way to a trap, read only after one.
-  std::vector<HartRange> scratch;
+  // Hart fields whose writes a group need not give up: what its exit writes itself (pc, icount)
+  // and scratch written only on the way to a trap or a device exit, read only after one.
+  std::vector<HartRange> not_given_up;
 };
 
 // One guest instruction's inlined code, as the region builder made it.
@@ -56,8 +55,8 @@ struct InstructionCode {
 
 class SpeculativeGroups {
  public:
-  // `leave(pc_of_group_start_icount, ...)` emits, at the builder's insertion block, the region's
-  // exit before the instruction at (pc, icount) with kLeftBeforeAccess.
+  // `leave(at, pc, icount)` ends block `at` with the region's exit before the instruction at
+  // (pc, icount), returning kLeftBeforeAccess.
   using LeaveFn = std::function<void(llvm::BasicBlock* at, uint64_t pc, llvm::Value* icount)>;
   SpeculativeGroups(llvm::Function& fn, llvm::Value* hart, const SpeculationLayout& layout, LeaveFn leave);
 
@@ -65,9 +64,6 @@ class SpeculativeGroups {
   // ending the group before it otherwise. Returns the block its trap/sync/jump exits must branch
   // to when it joined (the group's exit), nullptr when it runs alone (its exits are its own).
   llvm::BasicBlock* add(const InstructionCode& code, uint64_t pc, llvm::Value* icount);
-  // Ends the open group at the end of the instruction just added (it must be followed by code
-  // that only runs when the group's checks held: call before anything but a group member).
-  void close_after_last();
 
   unsigned groups_checked() const { return static_cast<unsigned>(sync_.discarding_returns.size()); }
   // For promote_hart_fields: group starts write the hart back, group exits give up the rest.

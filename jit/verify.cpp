@@ -1,13 +1,13 @@
 #include "jit/verify.h"
 
-#include <cstdlib>
-#include <cstring>
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <cstring>
 #include <map>
-#include <vector>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
