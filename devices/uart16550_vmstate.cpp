@@ -166,6 +166,9 @@ Status post_load(U& s, int version_id) {
     s.fcr = 0;
     s.iir = static_cast<u8>(s.iir & ~kIirFifoEnabled);
   }
+#ifdef LOCKSTEP_PLANT_DROP_UART_SCR_ON_LOAD
+  s.scr = 0;  // planted bug, defined only by a test build (tests/planted): scr read, then lost
+#endif
   return Ok{};
 }
 

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -52,6 +53,20 @@ constexpr std::string_view type_name(Kind k, bool equal) {
 template <class S>
 struct Section;
 
+// Where a described value lives in memory, not on the wire: what lets a test set and compare every
+// described member directly (tests/unit/vmstate_roundtrip), so that a load which reads a field but
+// does not store it cannot hide behind the same load path. Walked by for_each_storage below.
+struct Storage {
+  std::string path;           // "scr", "recv_fifo.head", "vdev.vq[2].vring.num"
+  Kind kind = Kind::U8;       // wire kind of one element (Buffer: bytes)
+  bool equal = false;         // *_equal: configuration both sides must share
+  std::size_t elem_size = 0;  // bytes of one element in memory (an enum's or a bool's own size)
+  std::size_t elems = 0;      // 1, the array length, or a variable array's current length
+  std::size_t capacity = 0;   // elements the memory holds (a variable array's capacity; else elems)
+  void* data = nullptr;
+};
+using StorageVisitor = std::function<void(const Storage&)>;
+
 template <class S>
 struct Field {
   std::string_view name;          // QEMU's field name, verbatim (wire ABI via the vmdesc)
@@ -66,6 +81,9 @@ struct Field {
   Status (*load)(S&, Reader&) = nullptr;
   std::uint32_t (*count)(const S&) = nullptr;  // elements on the wire now (variable arrays)
   void (*schema)(Json& description) = nullptr;  // nested struct's -dump-vmstate Description
+  // Reports the member's storage under `path` (a struct walks its own description); null when
+  // there is no member (fixed_value).
+  void (*storage)(S&, const std::string& path, const StorageVisitor&) = nullptr;
 
   constexpr Field since(int v) const {
     Field f = *this;
@@ -114,6 +132,8 @@ template <class S>
 Status load_body(const Section<S>& d, S& s, Reader& r, int version_id);
 template <class S>
 Json schema_of(const Section<S>& d);
+template <class S>
+void visit_storage(const Section<S>& d, S& s, const StorageVisitor& fn, const std::string& prefix);
 
 template <class M>
 struct member;
@@ -251,6 +271,9 @@ constexpr Field<typename P::S> scalar(std::string_view name) {
     put<W>(w, static_cast<W>(P::get(s)));
     return Ok{};
   };
+  f.storage = [](S& s, const std::string& path, const StorageVisitor& fn) {
+    fn(Storage{path, kind_of<W>(), Eq, sizeof(V), 1, 1, &P::get(s)});
+  };
   f.load = [](S& s, Reader& r) -> Status {
     W v{};
     if (!get<W>(r, v)) return truncated(r, sizeof(W));
@@ -284,6 +307,9 @@ constexpr Field<typename P::S> fixed_array(std::string_view name) {
   f.save = [](const S& s, Writer& w, Json*) -> Status {
     for (const E& e : P::get(s)) put<W>(w, static_cast<W>(e));
     return Ok{};
+  };
+  f.storage = [](S& s, const std::string& path, const StorageVisitor& fn) {
+    fn(Storage{path, kind_of<W>(), false, sizeof(E), N, N, P::get(s).data()});
   };
   f.load = [](S& s, Reader& r) -> Status {
     if (r.remaining() < N * sizeof(W)) return truncated(r, N * sizeof(W));
@@ -387,6 +413,9 @@ constexpr auto buffer(std::string_view name) {
     w.put_bytes(P::get(s));
     return Ok{};
   };
+  f.storage = [](S& s, const std::string& path, const StorageVisitor& fn) {
+    fn(Storage{path, Kind::Buffer, false, 1, N, N, P::get(s).data()});
+  };
   f.load = [](S& s, Reader& r) -> Status {
     if (!r.get_bytes(P::get(s))) return detail::truncated(r, N);
     return Ok{};
@@ -417,6 +446,10 @@ constexpr auto varray(std::string_view name) {
   f.count = [](const S& s) -> std::uint32_t {
     const auto n = static_cast<std::uint64_t>(s.*MLen);
     return static_cast<std::uint32_t>(n < N ? n : N);
+  };
+  f.storage = [](S& s, const std::string& path, const StorageVisitor& fn) {
+    const auto n = static_cast<std::uint64_t>(s.*MLen);
+    fn(Storage{path, detail::kind_of<W>(), false, sizeof(E), n < N ? n : N, N, (s.*MArr).data()});
   };
   f.save = [](const S& s, Writer& w, Json*) -> Status {
     const auto n = static_cast<std::uint64_t>(s.*MLen);
@@ -455,6 +488,9 @@ constexpr auto structure(std::string_view name) {
   f.save = [](const S& s, Writer& w, Json* desc) -> Status { return detail::save_body(*D, s.*M, w, desc); };
   f.load = [](S& s, Reader& r) -> Status { return detail::load_body(*D, s.*M, r, D->version); };
   f.schema = [](Json& j) { j = detail::schema_of(*D); };
+  f.storage = [](S& s, const std::string& path, const StorageVisitor& fn) {
+    detail::visit_storage(*D, s.*M, fn, path + ".");
+  };
   return f;
 }
 
@@ -492,6 +528,9 @@ constexpr auto struct_array(std::string_view name) {
     return Ok{};
   };
   f.schema = [](Json& j) { j = detail::schema_of(*D); };
+  f.storage = [](S& s, const std::string& path, const StorageVisitor& fn) {
+    for (std::size_t i = 0; i < N; ++i) detail::visit_storage(*D, (s.*M)[i], fn, fmt::format("{}[{}].", path, i));
+  };
   return f;
 }
 
@@ -665,6 +704,13 @@ Json schema_of(const Section<S>& d) {
   return j;
 }
 
+template <class S>
+void visit_storage(const Section<S>& d, S& s, const StorageVisitor& fn, const std::string& prefix) {
+  for (const Field<S>& f : d.fields)
+    if (f.storage) f.storage(s, prefix + std::string(f.name), fn);
+  for (const Section<S>* sub : d.subsections) visit_storage(*sub, s, fn, prefix);
+}
+
 }  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
@@ -755,6 +801,15 @@ Result<std::uint64_t> digest(const Section<S>& d, const S& s, std::uint64_t seed
   auto bytes = save_bytes(d, s);
   if (!bytes) return bytes.error();
   return digest_bytes(bytes.value(), seed);
+}
+
+// Every member the description names (fields of every version, subsection fields, nested structs
+// element by element), in description order, as Storage: for tests that set or compare state
+// without the wire. A member a subsection repeats (e.g. a field folded in by a later version) is
+// reported each time.
+template <class S>
+void for_each_storage(const Section<S>& d, S& s, const StorageVisitor& fn) {
+  detail::visit_storage(d, s, fn, {});
 }
 
 }  // namespace lockstep::snapshot::vm

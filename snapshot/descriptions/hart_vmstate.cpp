@@ -89,8 +89,13 @@ constexpr vm::Field<Hart> kHartFields[] = {
     vm::u64<&Hart::csr, &C::stval>("env.stval"),
     vm::u64<&Hart::csr, &C::medeleg>("env.medeleg"),
     vm::u64<&Hart::csr, &C::stvec>("env.stvec"),
+#ifndef LOCKSTEP_PLANT_SWAP_HART_SEPC_SCAUSE
     vm::u64<&Hart::csr, &C::sepc>("env.sepc"),
     vm::u64<&Hart::csr, &C::scause>("env.scause"),
+#else  // planted bug, defined only by a test build (tests/planted): two fields swapped, no version bump
+    vm::u64<&Hart::csr, &C::scause>("env.scause"),
+    vm::u64<&Hart::csr, &C::sepc>("env.sepc"),
+#endif
     vm::u64<&Hart::csr, &C::mtvec>("env.mtvec"),
     vm::u64<&Hart::csr, &C::mepc>("env.mepc"),
     vm::u64<&Hart::csr, &C::mcause>("env.mcause"),
