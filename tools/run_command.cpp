@@ -15,6 +15,7 @@
 #include "jit/jit.h"
 #include "machines/virt/virt_machine.h"
 #include "machines/virt/virt_snapshot.h"
+#include "snapshot/stream/json_access.h"
 #include "snapshot/stream/zstd_source.h"
 #include "tools/migration_channel.h"
 #include "tools/commands.h"
@@ -27,6 +28,7 @@ namespace {
 constexpr int kExitError = 1;
 constexpr int kExitInsnLimit = 3;
 constexpr int kExitDeadlock = 4;
+constexpr int kExitCutNotReached = 5;  // a --save-at / --migrate-at icount the guest never reached
 
 void console_byte(uint8_t c) {
   // Unbuffered, so output interleaves correctly with anything else the process prints.
@@ -92,7 +94,8 @@ int run_main(int argc, char** argv) {
       "Run a guest on lockstep's deterministic RISC-V virt machine.\n"
       "Options spelled as in QEMU mean the same thing: lockstep run -M virt -m 256M -bios none -kernel guest.elf\n"
       "Console output goes to stdout. The exit code is the guest's (sifive_test or HTIF), 3 when --max-insns\n"
-      "stopped the run, 4 when every hart waits for an interrupt that cannot come, 1 on errors.",
+      "stopped the run, 4 when every hart waits for an interrupt that cannot come, 5 when the run ended\n"
+      "before a --save-at or --migrate-at icount (nothing written or sent), 1 on errors.",
       "lockstep run"};
   app.get_formatter()->column_width(34);
 
@@ -340,7 +343,7 @@ int run_main(int argc, char** argv) {
     return 0;
   }
   if (!describe_path.empty()) {
-    const std::string text = machines::virt::describe_destination(vm).dump(2) + "\n";
+    const std::string text = snapshot::stream::json_text(machines::virt::describe_destination(vm), 2) + "\n";
     if (describe_path == "-") {
       fmt::print("{}", text);
       return 0;
@@ -354,7 +357,7 @@ int run_main(int argc, char** argv) {
   }
   if (!dump_vmstate_path.empty()) {
     std::string error;
-    if (!write_file_atomically(dump_vmstate_path, machines::virt::dump_vmstate(vm).dump(4) + "\n", error)) {
+    if (!write_file_atomically(dump_vmstate_path, snapshot::stream::json_text(machines::virt::dump_vmstate(vm), 4) + "\n", error)) {
       fmt::print(stderr, "lockstep run: {}\n", error);
       return kExitError;
     }
@@ -413,6 +416,15 @@ int run_main(int argc, char** argv) {
     fmt::print(stderr, "lockstep: every hart waits for an interrupt and none can arrive (no timer armed); stopped at icount {}\n",
                vm.icount());
     code = kExitDeadlock;
+  }
+  // A cut the run ended before: say so, or a missing file is found only later and the exit looks clean.
+  for (std::size_t i = next_cut; i < cuts.size(); ++i) {
+    const CutPoint& cut = cuts[i];
+    const bool file = cut.target.kind == MigrationEndpoint::File;
+    fmt::print(stderr, "lockstep run: {} {}: the guest stopped at icount {}, before {}; {}\n",
+               file ? "--save-at" : "--migrate-at", cut.icount, vm.icount(), cut.icount,
+               file ? fmt::format("{} not written", cut.target.path) : fmt::format("nothing sent to {}", cut.target.text));
+    code = kExitCutNotReached;
   }
   if (outcome.kind == machines::virt::RunOutcome::Exited && !vm.script_pending().empty()) {
     fmt::print(stderr, "lockstep: the guest stopped before {} matched\n", vm.script_pending());

@@ -40,7 +40,7 @@ int check_main(int argc, char** argv) {
   }
   const auto r = inspect::check_schemas(s.value(), d.value());
   if (json)
-    fmt::print("{}\n", inspect::check_json(r).dump(2));
+    print_json(inspect::check_json(r));
   else
     fmt::print("{}", inspect::check_text(r));
   return r.errors() == 0 ? kExitOk : kExitDifferent;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "snapshot/stream/json_access.h"
 #include "tools/commands.h"
 
 namespace lockstep::tools {
@@ -16,6 +17,8 @@ bool use_colour() {
   const char* no_colour = std::getenv("NO_COLOR");
   return ::isatty(STDOUT_FILENO) == 1 && (no_colour == nullptr || no_colour[0] == '\0');
 }
+
+void print_json(const snapshot::stream::Json& doc) { fmt::print("{}\n", snapshot::stream::json_text(doc, 2)); }
 }  // namespace snapshot_cli
 
 namespace {

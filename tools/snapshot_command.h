@@ -3,6 +3,8 @@
 // dispatched from the table in snapshot_command.cpp. The work is done by snapshot/inspect.
 #include <string>
 
+#include "snapshot/stream/format.h"
+
 namespace lockstep::snapshot::inspect {}
 
 namespace lockstep::tools::snapshot_cli {
@@ -19,6 +21,9 @@ int dump_main(int argc, char** argv);
 int diff_main(int argc, char** argv);
 int check_main(int argc, char** argv);
 int explain_main(int argc, char** argv);
+
+// --json output: indented, invalid UTF-8 from the stream (idstrs, RAM block names) as U+FFFD.
+void print_json(const snapshot::stream::Json& doc);
 
 // Colour only when stdout is a terminal and NO_COLOR is unset (https://no-color.org).
 bool use_colour();

@@ -29,7 +29,7 @@ int diff_main(int argc, char** argv) {
   }
   const auto d = inspect::diff_streams(a, b);
   if (json)
-    fmt::print("{}\n", inspect::diff_json(d).dump(2));
+    print_json(inspect::diff_json(d));
   else if (!d.error)
     fmt::print("{}", inspect::diff_text(d, use_colour()));
   if (d.error) {

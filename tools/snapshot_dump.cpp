@@ -39,7 +39,7 @@ int dump_main(int argc, char** argv) {
   opts.ram_out_dir = ram_out;
   const auto r = inspect::dump_stream(path, opts);
   if (json)
-    fmt::print("{}\n", r.doc.dump(2));
+    print_json(r.doc);
   else
     fmt::print("{}", inspect::dump_text(r.doc));
   if (r.error) {

@@ -41,8 +41,12 @@ int explain_main(int argc, char** argv) {
     return kExitError;
   }
   const auto r = inspect::explain_load(path, dest.value());
+  if (r.unreadable) {
+    fmt::print(stderr, "lockstep snapshot explain: {}\n", *r.unreadable);
+    return kExitError;
+  }
   if (json)
-    fmt::print("{}\n", inspect::explain_json(r).dump(2));
+    print_json(inspect::explain_json(r));
   else
     fmt::print("{}", inspect::explain_text(r));
   if (r.stream_damaged) return kExitError;

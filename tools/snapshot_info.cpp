@@ -27,7 +27,7 @@ int info_main(int argc, char** argv) {
   }
   const auto info = inspect::read_info(path);
   if (json)
-    fmt::print("{}\n", info_json(info).dump(2));
+    print_json(info_json(info));
   else
     fmt::print("{}", info_text(info));
   if (info.error) {

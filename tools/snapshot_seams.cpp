@@ -7,6 +7,7 @@
 
 #include "machines/virt/machine_versions.h"
 #include "machines/virt/virt_snapshot.h"
+#include "snapshot/stream/json_access.h"
 #include "tools/host_process.h"
 
 namespace lockstep::tools::snapshot_cli {
@@ -40,9 +41,9 @@ Result<inspect::MachineSchema> destination_from_run_options(const std::vector<st
     while (!err.empty() && err.back() == '\n') err.pop_back();
     return Error{fmt::format("the destination options are not valid for lockstep run ({}): {}", r.status(), err)};
   }
-  inspect::Json j = inspect::Json::parse(r.out, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Error{"lockstep run --describe-destination printed no JSON"};
-  return inspect::parse_schema(j, fmt::format("lockstep run {}", fmt::join(run_args, " ")));
+  auto j = snapshot::stream::parse_json(r.out, "lockstep run --describe-destination");
+  if (!j) return j.error();
+  return inspect::parse_schema(j.value(), fmt::format("lockstep run {}", fmt::join(run_args, " ")));
 }
 
 }  // namespace lockstep::tools::snapshot_cli

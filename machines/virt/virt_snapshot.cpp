@@ -12,6 +12,7 @@
 
 #include "machines/virt/ram_pages.h"
 #include "snapshot/descriptions/run_record.h"
+#include "snapshot/stream/json_access.h"
 #include "snapshot/stream/page_hashes.h"
 #include "snapshot/stream/ram_section.h"
 #include "snapshot/stream/stream_reader.h"
@@ -146,41 +147,59 @@ const char* kUnknownSection =
     "Unknown savevm section or instance '{}' {}. Make sure that your current VM setup matches your saved VM "
     "setup, including any hotplugged devices";
 
-// What the source's vmdesc says it wrote for (idstr, instance): "v4: divider uint16 (2 bytes), ...".
-std::string source_wrote(const Json* vmdesc, const std::string& idstr, std::uint32_t instance) {
-  if (!vmdesc) return "unknown (the stream's VM description could not be read before loading)";
-  for (const auto& d : (*vmdesc)["devices"]) {
-    if (!d.is_object() || d.value("name", "") != idstr || d.value("instance_id", ~0u) != instance) continue;
-    std::string out = fmt::format("{} v{}: ", d.value("vmsd_name", idstr), d.value("version", 0));
-    bool first = true;
-    if (d.contains("fields") && d["fields"].is_array()) {
-      for (const auto& f : d["fields"]) {
-        if (!f.is_object()) continue;
-        out += fmt::format("{}{} {}", first ? "" : ", ", f.value("name", "?"), f.value("type", "?"));
-        if (f.contains("array_len")) out += fmt::format("[{}]", f["array_len"].dump());
-        first = false;
-      }
-    }
-    if (d.contains("subsections") && d["subsections"].is_array())
-      for (const auto& s : d["subsections"])
-        if (s.is_object()) out += fmt::format("{}subsection {}", first ? "" : ", ", s.value("vmsd_name", "?")), first = false;
-    return out;
-  }
-  return "nothing: the source's VM description has no such section";
-}
-
+// The source's vmdesc entry for (idstr, instance), if it has one. Every read of the source's vmdesc
+// is checked (st::json_*): it is input, and these run while an error is being explained.
 const Json* source_entry(const Json* vmdesc, const std::string& idstr, std::uint32_t instance) {
-  if (!vmdesc || !vmdesc->contains("devices") || !(*vmdesc)["devices"].is_array()) return nullptr;
-  for (const auto& d : (*vmdesc)["devices"])
-    if (d.is_object() && d.value("name", "") == idstr && d.value("instance_id", ~0u) == instance) return &d;
+  const Json* devices = vmdesc ? st::json_member(*vmdesc, "devices") : nullptr;
+  if (!devices || !devices->is_array()) return nullptr;
+  for (const auto& d : *devices)
+    if (st::json_member(d, "name") && st::json_string_or(d, "name") == idstr &&
+        st::json_u64_or(d, "instance_id", ~std::uint64_t{0}) == instance)
+      return &d;
   return nullptr;
 }
 
-std::string field_shape(const Json& f) {
-  std::string out = f.value("type", std::string("?"));
-  if (f.contains("array_len")) out += fmt::format("[{}]", f["array_len"].dump());
-  if (f.contains("size")) out += fmt::format(" ({} bytes{})", f["size"].dump(), f.contains("array_len") ? " each" : "");
+// A member's JSON text for messages ("4", "\"uint32\""), `absent` when there is none.
+std::string member_text(const Json& obj, const char* key, const char* absent = "?") {
+  const Json* v = st::json_member(obj, key);
+  return v ? st::json_text(*v) : std::string(absent);
+}
+
+// What the source's vmdesc says it wrote for (idstr, instance): "v4: divider uint16 (2 bytes), ...".
+std::string source_wrote(const Json* vmdesc, const std::string& idstr, std::uint32_t instance) {
+  if (!vmdesc) return "unknown (the stream's VM description could not be read before loading)";
+  const Json* d = source_entry(vmdesc, idstr, instance);
+  if (!d) return "nothing: the source's VM description has no such section";
+  std::string out = fmt::format("{} v{}: ", st::json_string_or(*d, "vmsd_name", idstr), member_text(*d, "version"));
+  bool first = true;
+  if (const Json* fields = st::json_member(*d, "fields"); fields && fields->is_array()) {
+    for (const auto& f : *fields) {
+      if (!f.is_object()) continue;
+      out += fmt::format("{}{} {}", first ? "" : ", ", st::json_string_or(f, "name", "?"),
+                         st::json_string_or(f, "type", "?"));
+      if (f.contains("array_len")) out += fmt::format("[{}]", member_text(f, "array_len"));
+      first = false;
+    }
+  }
+  if (const Json* subs = st::json_member(*d, "subsections"); subs && subs->is_array())
+    for (const auto& s : *subs)
+      if (s.is_object())
+        out += fmt::format("{}subsection {}", first ? "" : ", ", st::json_string_or(s, "vmsd_name", "?")), first = false;
   return out;
+}
+
+std::string field_shape(const Json& f) {
+  std::string out = st::json_string_or(f, "type", "?");
+  if (f.contains("array_len")) out += fmt::format("[{}]", member_text(f, "array_len"));
+  if (f.contains("size")) out += fmt::format(" ({} bytes{})", member_text(f, "size"), f.contains("array_len") ? " each" : "");
+  return out;
+}
+
+// A member compared as JSON: absent equals `absent` (the vmdesc leaves out array_len for scalars).
+bool same_member(const Json& a, const Json& b, const char* key, const Json& absent) {
+  const Json* va = st::json_member(a, key);
+  const Json* vb = st::json_member(b, key);
+  return (va ? *va : absent) == (vb ? *vb : absent);
 }
 
 // The first difference between what the source's vmdesc says it wrote and what this side writes
@@ -188,24 +207,26 @@ std::string field_shape(const Json& f) {
 std::string first_layout_difference(const Json& src, const Json& dst, const std::string& path,
                                     const std::vector<std::string>& known_subsections) {
   const Json empty = Json::array();
-  const Json& sf = src.contains("fields") && src["fields"].is_array() ? src["fields"] : empty;
-  const Json& df = dst.contains("fields") && dst["fields"].is_array() ? dst["fields"] : empty;
+  const Json* src_fields = st::json_member(src, "fields");
+  const Json* dst_fields = st::json_member(dst, "fields");
+  const Json& sf = src_fields && src_fields->is_array() ? *src_fields : empty;
+  const Json& df = dst_fields && dst_fields->is_array() ? *dst_fields : empty;
   for (std::size_t i = 0; i < std::max(sf.size(), df.size()); ++i) {
     if (i >= df.size() || !df[i].is_object())
       return fmt::format("the source sends field '{}{}' {} which this destination does not read", path,
-                         sf[i].value("name", "?"), field_shape(sf[i]));
+                         st::json_string_or(sf[i], "name", "?"), field_shape(sf[i]));
     if (i >= sf.size() || !sf[i].is_object())
       return fmt::format("this destination reads field '{}{}' {} which the source did not send", path,
-                         df[i].value("name", "?"), field_shape(df[i]));
-    const std::string sn = sf[i].value("name", "?"), dn = df[i].value("name", "?");
+                         st::json_string_or(df[i], "name", "?"), field_shape(df[i]));
+    const std::string sn = st::json_string_or(sf[i], "name", "?"), dn = st::json_string_or(df[i], "name", "?");
     if (sn != dn)
       return fmt::format("field {} is '{}{}' in the source and '{}{}' here (a field missing, added or renamed)", i,
                          path, sn, path, dn);
-    if (sf[i].value("array_len", 1) != df[i].value("array_len", 1))
+    if (!same_member(sf[i], df[i], "array_len", Json(1)))
       return fmt::format("field '{}{}' has {} elements in the source and {} here: the configuration differs "
                          "(-smp, a device property)",
-                         path, sn, sf[i].value("array_len", 1), df[i].value("array_len", 1));
-    if (sf[i].value("size", 0) != df[i].value("size", 0) || sf[i].value("type", "") != df[i].value("type", ""))
+                         path, sn, member_text(sf[i], "array_len", "1"), member_text(df[i], "array_len", "1"));
+    if (!same_member(sf[i], df[i], "size", Json(0)) || !same_member(sf[i], df[i], "type", Json("")))
       return fmt::format("field '{}{}' is {} in the source and {} here", path, sn, field_shape(sf[i]),
                          field_shape(df[i]));
     if (sf[i].contains("struct") && df[i].contains("struct")) {
@@ -215,9 +236,10 @@ std::string first_layout_difference(const Json& src, const Json& dst, const std:
   }
   // Which subsections are sent depends on the state; only a name this side does not know at all
   // is a layout difference.
-  if (path.empty() && src.contains("subsections") && src["subsections"].is_array())
-    for (const auto& s : src["subsections"]) {
-      const std::string name = s.value("vmsd_name", "");
+  const Json* subs = path.empty() ? st::json_member(src, "subsections") : nullptr;
+  if (subs && subs->is_array())
+    for (const auto& s : *subs) {
+      const std::string name = st::json_string_or(s, "vmsd_name");
       if (std::find(known_subsections.begin(), known_subsections.end(), name) == known_subsections.end())
         return fmt::format("the source sent subsection '{}', which this destination does not know (a newer release "
                            "or a compat property this machine version lacks)",

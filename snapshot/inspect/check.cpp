@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "snapshot/stream/json_access.h"
+
 namespace lockstep::snapshot::inspect {
 
 namespace {
@@ -65,15 +67,15 @@ std::string changed_section_name(const std::string& sec) {
   return {};
 }
 
-std::string str(const Json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
+std::string str(const Json& j, const char* key) { return stream::json_string_or(j, key); }
+// Sizes, counts and versions; bounded so that sums and products of two stay within int64 (a schema
+// is input: 1e300 or 2^63 must not overflow). Not an integer: 0, as the script's missing keys.
 std::int64_t num(const Json& j, const char* key) {
-  if (!j.is_object()) return 0;
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<std::int64_t>() : 0;
+  constexpr std::int64_t kMax = std::int64_t{1} << 31;
+  const Json* v = stream::json_member(j, key);
+  if (!v || !v->is_number_integer()) return 0;
+  if (v->is_number_unsigned()) return static_cast<std::int64_t>(std::min<std::uint64_t>(v->get<std::uint64_t>(), kMax));
+  return std::clamp<std::int64_t>(v->get<std::int64_t>(), -kMax, kMax);
 }
 
 bool fields_match(const std::string& desc, const std::string& s, const std::string& d) {

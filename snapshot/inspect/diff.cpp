@@ -8,6 +8,7 @@
 
 #include "snapshot/inspect/info.h"
 #include "snapshot/inspect/values.h"
+#include "snapshot/stream/json_access.h"
 #include "snapshot/stream/page_hashes.h"
 
 namespace lockstep::snapshot::inspect {
@@ -42,9 +43,10 @@ struct StreamContents {
 };
 
 bool vmdesc_lists_page_hashes(const Json& vmdesc) {
-  if (!vmdesc.is_object() || !vmdesc.contains("devices")) return false;
-  for (const auto& d : vmdesc["devices"])
-    if (d.is_object() && d.value("name", std::string{}) == stream::kPageHashesIdstr) return true;
+  const Json* devices = stream::json_member(vmdesc, "devices");
+  if (!devices || !devices->is_array()) return false;
+  for (const auto& d : *devices)
+    if (stream::json_string_or(d, "name") == stream::kPageHashesIdstr) return true;
   return false;
 }
 

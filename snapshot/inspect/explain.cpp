@@ -7,21 +7,14 @@
 #include <fmt/format.h>
 
 #include "snapshot/inspect/info.h"
+#include "snapshot/stream/json_access.h"
 
 namespace lockstep::snapshot::inspect {
 
 namespace {
 
-std::string str(const Json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-std::uint64_t unum(const Json& j, const char* key) {
-  if (!j.is_object()) return 0;
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
-}
+std::string str(const Json& j, const char* key) { return stream::json_string_or(j, key); }
+std::uint64_t unum(const Json& j, const char* key) { return stream::json_u64_or(j, key, 0); }
 
 // QEMU's vmdesc names the n-th of several same-named fields of one vmsd "name[n]" ("cur_offset[1]");
 // -dump-vmstate lists them under the bare name.
@@ -223,7 +216,7 @@ class Explainer {
       }
       for (std::size_t m = pos; m < k; ++m) {
         const Json& skipped = *expected[m];
-        const bool optional = skipped.value("field_exists", false) || unum(skipped, "size") == 0 ||
+        const bool optional = stream::json_bool_or(skipped, "field_exists", false) || unum(skipped, "size") == 0 ||
                               skipped.contains("num");  // variable arrays may be empty and unlisted
         if (!optional) {
           add(ExplainProblem::kError,
@@ -300,11 +293,15 @@ std::size_t ExplainResult::errors() const {
 
 ExplainResult explain_load(const std::string& stream_path, const MachineSchema& dest) {
   const StreamInfo info = read_info(stream_path);
+  ExplainResult r;
+  if (info.error && info.walk.header.version == 0) {
+    r.unreadable = *info.error;
+    return r;
+  }
   Explainer e(info, dest);
   e.machine();
   e.ram();
   e.sections();
-  ExplainResult r;
   r.problems = std::move(e.out);
   if (info.error) {
     r.stream_damaged = true;

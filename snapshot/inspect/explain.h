@@ -30,6 +30,9 @@ struct ExplainProblem {
 struct ExplainResult {
   std::vector<ExplainProblem> problems;
   bool stream_damaged = false;
+  // Not even the stream's header could be read ("cannot open F: No such file or directory", not a
+  // migration stream): nothing to compare, so `problems` is empty.
+  std::optional<std::string> unreadable;
   std::size_t errors() const;
 };
 

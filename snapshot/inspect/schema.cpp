@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "snapshot/stream/json_access.h"
+
 namespace lockstep::snapshot::inspect {
 
 namespace {
@@ -23,14 +25,17 @@ Result<MachineSchema> parse_schema(const Json& j, const std::string& origin) {
     // Plain -dump-vmstate output.
     m.vmstate = j;
     if (j.contains("vmschkmachine") && j["vmschkmachine"].is_object())
-      m.machine = j["vmschkmachine"].value("Name", std::string{});
+      m.machine = stream::json_string_or(j["vmschkmachine"], "Name");
     return m;
   }
   if (!j["vmstate"].is_object()) return Error{fmt::format("{}: \"vmstate\" is not an object", origin)};
   m.vmstate = j["vmstate"];
-  m.machine = j.value("machine", std::string{});
-  if (m.machine.empty() && m.vmstate.contains("vmschkmachine") && m.vmstate["vmschkmachine"].is_object())
-    m.machine = m.vmstate["vmschkmachine"].value("Name", std::string{});
+  if (j.contains("machine")) {
+    if (!j["machine"].is_string()) return Error{fmt::format("{}: \"machine\" is not a string", origin)};
+    m.machine = j["machine"].get<std::string>();
+  }
+  if (m.machine.empty() && m.vmstate.contains("vmschkmachine"))
+    m.machine = stream::json_string_or(m.vmstate["vmschkmachine"], "Name");
   if (j.contains("page_size")) {
     if (!is_count(j["page_size"])) return Error{fmt::format("{}: \"page_size\" is not a number", origin)};
     m.page_size = j["page_size"].get<std::uint64_t>();
@@ -54,7 +59,7 @@ Result<MachineSchema> parse_schema(const Json& j, const std::string& origin) {
       SectionIdentity id;
       id.idstr = s["idstr"].get<std::string>();
       id.instance_id = s.contains("instance_id") && is_count(s["instance_id"]) ? s["instance_id"].get<std::uint32_t>() : 0;
-      id.vmsd_name = s.value("vmsd_name", id.idstr);
+      id.vmsd_name = stream::json_string_or(s, "vmsd_name", id.idstr);
       m.sections->push_back(std::move(id));
     }
   }
@@ -82,9 +87,9 @@ Result<MachineSchema> load_schema(const std::string& arg, const MachineSchemaRes
     if (!f) return Error{fmt::format("cannot open {}", arg)};
     std::stringstream ss;
     ss << f.rdbuf();
-    Json j = Json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return Error{fmt::format("{}: not valid JSON", arg)};
-    return parse_schema(j, arg);
+    auto j = stream::parse_json(ss.str(), arg);
+    if (!j) return j.error();
+    return parse_schema(j.value(), arg);
   }
   if (arg.find('/') == std::string::npos && resolver) return resolver(arg);
   return Error{fmt::format("{}: no such file, and not a machine version name", arg)};

@@ -5,22 +5,24 @@
 
 #include <fmt/format.h>
 
+#include "snapshot/stream/json_access.h"
+
 namespace lockstep::snapshot::inspect {
 
 namespace {
 
 // analyze-migration.py's vmsd_field_readers: which types it reads as integers, and as which sign.
 // (It maps "uint8 equal" and "uint16 equal" to its signed reader; kept, so values render alike.)
-enum class IntKind { kNone, kUnsigned, kSigned, kSignedLe };
+// "int32 le" is VMSTATE_INT32_POSITIVE_LE: "less or equal" (checked on load), big-endian on the wire.
+enum class IntKind { kNone, kUnsigned, kSigned };
 IntKind int_kind(std::string_view type) {
   constexpr std::array<std::string_view, 5> kUnsigned = {"uint8", "uint16", "uint32", "uint32 equal", "uint64"};
-  constexpr std::array<std::string_view, 8> kSigned = {"int8",        "int16",       "int32",        "int32 equal",
-                                                       "int64",       "int64 equal", "uint8 equal", "uint16 equal"};
+  constexpr std::array<std::string_view, 9> kSigned = {"int8",  "int16",       "int32",       "int32 equal",  "int32 le",
+                                                       "int64", "int64 equal", "uint8 equal", "uint16 equal"};
   for (auto t : kUnsigned)
     if (t == type) return IntKind::kUnsigned;
   for (auto t : kSigned)
     if (t == type) return IntKind::kSigned;
-  if (type == "int32 le") return IntKind::kSignedLe;
   return IntKind::kNone;
 }
 
@@ -37,19 +39,15 @@ std::string hex_bytes(std::span<const std::uint8_t> bytes) {
 }
 
 Json format_value(const Json& field, std::span<const std::uint8_t> bytes) {
-  const std::string type = field.is_object() ? field.value("type", std::string{}) : std::string{};
-  if (bytes.empty() && field.is_object() && field.contains("size") && field["size"].is_number_unsigned() &&
-      field["size"].get<std::uint64_t>() > 0)
-    return Json(fmt::format("({} bytes, not read: over the 1 MiB a value may have)", field["size"].get<std::uint64_t>()));
+  const std::string type = stream::json_string_or(field, "type");
+  if (const std::uint64_t size = stream::json_u64_or(field, "size", 0); bytes.empty() && size > 0)
+    return Json(fmt::format("({} bytes, not read: over the 1 MiB a value may have)", size));
   if (type == "bool" && bytes.size() == 1) return Json(bytes[0] != 0);
   const IntKind kind = int_kind(type);
   const std::size_t n = bytes.size();
   if (kind == IntKind::kNone || !(n == 1 || n == 2 || n == 4 || n == 8)) return Json(hex_bytes(bytes));
   std::uint64_t u = 0;
-  if (kind == IntKind::kSignedLe)
-    for (std::size_t i = n; i-- > 0;) u = u << 8 | bytes[i];
-  else
-    for (auto b : bytes) u = u << 8 | b;
+  for (auto b : bytes) u = u << 8 | b;
   std::string text = fmt::format("0x{:0{}x}", u, n * 2);
   if (kind != IntKind::kUnsigned && (u >> (8 * n - 1)) != 0) {
     // Sign-extend to 64 bits: the value is negative in its own width.
@@ -61,7 +59,7 @@ Json format_value(const Json& field, std::span<const std::uint8_t> bytes) {
 
 std::string value_text(const Json& value) {
   if (value.is_string()) return value.get<std::string>();
-  return value.dump();
+  return stream::json_text(value);
 }
 
 void insert_value(Json& fields, const stream::FieldPath& path, Json value) {

@@ -9,8 +9,7 @@
 //   - arrays as lists, structs as objects, subsections as keys named by their vmsd name.
 // A value over 1 MiB is not read (the walker skips it): "(N bytes, not read: ...)"; diff cannot
 // compare such values and treats them as equal.
-// One deliberate difference: "int32 le" is decoded little-endian (it is on the wire); QEMU 7.2's
-// script reads it big-endian.
+// "int32 le" (VMSTATE_INT32_POSITIVE_LE) is big-endian like every integer: "le" is "less or equal".
 #include <cstdint>
 #include <span>
 #include <string>

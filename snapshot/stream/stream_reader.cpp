@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "snapshot/stream/json_access.h"
+
 namespace lockstep::snapshot::stream {
 
 const char* section_type_name(std::uint8_t type) {
@@ -181,7 +183,7 @@ void qemu_json(const Json& j, std::string& out) {
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (!first) out += ", ";
       first = false;
-      out += Json(it.key()).dump();
+      out += json_text(Json(it.key()));
       out += ": ";
       qemu_json(it.value(), out);
     }
@@ -196,7 +198,7 @@ void qemu_json(const Json& j, std::string& out) {
     }
     out += ']';
   } else {
-    out += j.dump();
+    out += json_text(j);
   }
 }
 }  // namespace
@@ -208,8 +210,9 @@ std::string to_qemu_json(const Json& j) {
 }
 
 Result<Json> parse_vmdesc(const std::string& text, std::uint64_t offset) {
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return at(offset, "VM description: the JSON does not parse");
+  auto parsed = parse_json(text, "VM description");
+  if (!parsed) return at(offset, parsed.error().message);
+  Json j = std::move(parsed.value());
   if (!j.is_object() || !j.contains("devices") || !j["devices"].is_array())
     return at(offset, "VM description: not an object with a \"devices\" array");
   return j;

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "snapshot/stream/json_access.h"
+
 namespace lockstep::snapshot::stream {
 
 std::string path_string(const FieldPath& path) {
@@ -23,11 +25,10 @@ namespace {
 
 constexpr std::uint64_t kMaxFieldCallback = 1u << 20;
 
-Result<std::uint64_t> json_u64(const Json& j, const char* key, const std::string& ctx) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number_unsigned())
-    return Error{fmt::format("VM description: {} has no non-negative integer \"{}\"", ctx, key)};
-  return it->get<std::uint64_t>();
+Result<std::uint64_t> vmdesc_u64(const Json& j, const char* key, const std::string& ctx) {
+  auto n = json_u64(j, key, {});
+  if (!n) return Error{fmt::format("VM description: {} has no non-negative integer \"{}\"", ctx, key)};
+  return n;
 }
 
 Status walk_fields(StreamReader& r, const SectionHeader& s, const Json& vmsd, FieldPath& path,
@@ -55,7 +56,7 @@ Status walk_vmsd(StreamReader& r, const SectionHeader& s, const Json& vmsd, Fiel
       return Error{fmt::format("subsection at offset {} in '{}' is '{}' on the wire but '{}' in the VM description",
                                off, s.idstr, wire_name, name)};
     LS_TRY_ASSIGN(std::uint32_t ver, in.be32());
-    LS_TRY_ASSIGN(std::uint64_t dver, json_u64(sub, "version", "subsection " + name));
+    LS_TRY_ASSIGN(std::uint64_t dver, vmdesc_u64(sub, "version", "subsection " + name));
     if (ver != dver)
       return Error{fmt::format("subsection '{}' at offset {}: version {} on the wire, {} in the VM description", name,
                                off, ver, dver)};
@@ -79,10 +80,10 @@ Status walk_fields(StreamReader& r, const SectionHeader& s, const Json& vmsd, Fi
     if (!f.is_object() || !f.contains("name") || !f["name"].is_string())
       return Error{fmt::format("VM description: a field of '{}' has no name", s.idstr)};
     const std::string name = f["name"].get<std::string>();
-    LS_TRY_ASSIGN(std::uint64_t size, json_u64(f, "size", "field " + path_string(path) + name));
+    LS_TRY_ASSIGN(std::uint64_t size, vmdesc_u64(f, "size", "field " + path_string(path) + name));
     std::uint64_t n = 1;
     if (f.contains("array_len")) {
-      LS_TRY_ASSIGN(n, json_u64(f, "array_len", "field " + path_string(path) + name));
+      LS_TRY_ASSIGN(n, vmdesc_u64(f, "array_len", "field " + path_string(path) + name));
       // Elements of size 0 consume no input: a huge count would spin without reading a byte.
       if (size == 0 && n > 65536)
         return Error{fmt::format("VM description: field '{}' of '{}' has {} elements of size 0", name, s.idstr, n)};
@@ -100,7 +101,7 @@ Status walk_fields(StreamReader& r, const SectionHeader& s, const Json& vmsd, Fi
         st = walk_vmsd(r, s, *sub, path, opts, depth + 1);
         if (st && in.offset() - off != size)
           st = Error{fmt::format("struct '{}' took {} bytes on the wire, the VM description says {}",
-                                 sub->value("vmsd_name", std::string{}), in.offset() - off, size)};
+                                 json_string_or(*sub, "vmsd_name"), in.offset() - off, size)};
       } else if ((opts.on_field || opts.on_value) && size <= kMaxFieldCallback) {
         buf.resize(static_cast<std::size_t>(size));
         st = in.read(buf.data(), buf.size());
@@ -173,8 +174,13 @@ Status walk_stream_into(ByteSource& src, WalkResult& out, const WalkOptions& opt
   }
   out.page_size = 4096;
   if (out.header.target_page_bits) out.page_size = std::uint64_t{1} << *out.header.target_page_bits;
-  else if (out.vmdesc.contains("page_size") && out.vmdesc["page_size"].is_number_unsigned())
-    out.page_size = out.vmdesc["page_size"].get<std::uint64_t>();
+  else if (const Json* ps = json_member(out.vmdesc, "page_size")) {
+    // The RAM reader holds one page: a size from the JSON is bounded like target-page-bits (10..24).
+    const std::uint64_t n = json_u64_or(out.vmdesc, "page_size", 0);
+    if (n < 512 || n > (std::uint64_t{1} << 24) || (n & (n - 1)) != 0)
+      return Error{fmt::format("VM description: page_size {} is not a power of two from 512 to 16 MiB", json_text(*ps))};
+    out.page_size = n;
+  }
   RamSectionReader ram(out.page_size);
   const auto& devices = out.vmdesc["devices"];
   std::vector<std::uint8_t> raw_body;
@@ -205,9 +211,8 @@ Status walk_stream_into(ByteSource& src, WalkResult& out, const WalkOptions& opt
     } else {
       const Json* d = nullptr;
       for (const auto& dev : devices)
-        if (dev.is_object() && dev.value("name", std::string{}) == s.idstr &&
-            dev.contains("instance_id") && dev["instance_id"].is_number_unsigned() &&
-            dev["instance_id"].get<std::uint64_t>() == s.instance_id)
+        if (json_member(dev, "name") && json_string_or(dev, "name") == s.idstr &&
+            json_u64_or(dev, "instance_id", ~std::uint64_t{0}) == s.instance_id)
           d = &dev;
       if (!d && out.has_vmdesc)
         return Error{fmt::format("section '{}' instance {} (FULL at offset {}) is not in the VM description", s.idstr,
@@ -219,10 +224,10 @@ Status walk_stream_into(ByteSource& src, WalkResult& out, const WalkOptions& opt
         LS_TRY(scan_to_footer(src, s, opts.max_unknown_body, opts.on_raw_body ? &raw_body : nullptr));
         if (opts.on_raw_body) LS_TRY(opts.on_raw_body(s, raw_body));
       } else {
-        if (d->contains("version") && (*d)["version"].is_number_unsigned() &&
-            (*d)["version"].get<std::uint64_t>() != s.version_id)
+        const std::uint64_t described = json_u64_or(*d, "version", s.version_id);
+        if (described != s.version_id)
           return Error{fmt::format("section '{}' (at offset {}): version {} in the header, {} in the VM description",
-                                   s.idstr, s.offset, s.version_id, (*d)["version"].get<std::uint64_t>())};
+                                   s.idstr, s.offset, s.version_id, described)};
         LS_TRY(walk_device_body(r, s, *d, opts));
       }
     }

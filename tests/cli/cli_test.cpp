@@ -391,6 +391,39 @@ TEST_SUITE("bad-input") {
       expect_rejected(with(kernel(hello_elf()), {"--max-insns", n}), n);
     }
   }
+
+  TEST_CASE("snapshot explain of a stream file that does not exist") {
+    const std::string missing = scratch().dir() + "/no-such.mig";
+    // Not a list of comparisons against an empty stream ("page size 0 in the stream"): the open error.
+    expect_rejected({"snapshot", "explain", missing, "--", "-bios", "none", "-kernel", hello_elf()},
+                    "cannot open " + missing + ": No such file or directory");
+    expect_rejected({"snapshot", "explain", "--json", missing, "--", "-bios", "none", "-kernel", hello_elf()},
+                    "cannot open " + missing);
+  }
+
+  TEST_CASE("--save-at and --migrate-at after the guest has stopped: said, exit 5, nothing written") {
+    // hello.elf stops after a few thousand instructions.
+    const std::string never = scratch().dir() + "/never.mig";
+    expect_rejected(with(kernel(hello_elf()), {"--save-at", "999999999=" + never}),
+                    "--save-at 999999999: the guest stopped at icount ");
+    Outcome o = run(with(kernel(hello_elf()), {"--save-at", "999999999=" + never}));
+    CHECK(o.exit_code == 5);
+    CHECK(o.err.find("before 999999999; " + never + " not written") != std::string::npos);
+    CHECK_FALSE(fs::exists(never));
+    const std::string socket = "unix:" + scratch().dir() + "/never.sock";
+    o = run(with(kernel(hello_elf()), {"--migrate-at", "999999999=" + socket}));
+    CAPTURE(o.describe());
+    CHECK(o.exit_code == 5);
+    CHECK(o.err.find("--migrate-at 999999999: the guest stopped at icount ") != std::string::npos);
+    CHECK(o.err.find("nothing sent to " + socket) != std::string::npos);
+    // A cut the guest reaches is still silent and exit 0.
+    const std::string reached = scratch().dir() + "/reached.mig";
+    o = run(with(kernel(hello_elf()), {"--save-at", "100=" + reached}));
+    CAPTURE(o.describe());
+    CHECK(o.exit_code == 0);
+    CHECK(o.err.empty());
+    CHECK(fs::exists(reached));
+  }
 }
 
 TEST_SUITE("help") {

@@ -25,6 +25,7 @@
 #include "snapshot/inspect/dump.h"
 #include "snapshot/inspect/explain.h"
 #include "snapshot/inspect/info.h"
+#include "snapshot/inspect/values.h"
 #include "tests/qemu_stream.h"
 #include "tests/test_files.h"
 
@@ -259,6 +260,16 @@ TEST_CASE("x86_dump_diff") {
     CHECK(ch[0]["next_transition_time"].get<std::string>().size() == 18);  // "0x" + 16 hex digits
     // Every device has fields or a layout note, never both missing.
     for (const auto& d : dump.doc["devices"]) CHECK((d.contains("fields") || d.contains("raw")));
+    // VMSTATE_INT32_POSITIVE_LE ("int32 le": "less or equal") is big-endian on the wire: a PCI
+    // device's config-space version 2 reads 0x00000002, as analyze-migration.py prints it.
+    bool saw_pci_version = false;
+    for (const auto& d : dump.doc["devices"]) {
+      if (d["name"] != "0000:00:00.0/I440FX" && d["name"] != "0000:00:00.0/mch") continue;
+      REQUIRE(d["fields"].contains("parent_obj"));
+      CHECK(d["fields"]["parent_obj"]["version_id"] == "0x00000002");
+      saw_pci_version = true;
+    }
+    CHECK(saw_pci_version);
   }
   // pc against q35: the machine differs, sections exist in one only; exit 1.
   const auto d = inspect::diff_streams(pc, q35);
@@ -953,4 +964,13 @@ TEST_CASE("struct_paths") {
                     std::string::npos,
                 *bad.error);
   for (const auto& p : {a, b, c}) std::remove(p.c_str());
+}
+
+// "int32 le" is VMSTATE_INT32_POSITIVE_LE: "le" is the load check (less or equal), not the byte
+// order; the value is big-endian like every integer (QEMU's get_int32_le reads qemu_get_sbe32s).
+TEST_CASE("int32_le") {
+  const Json field = {{"name", "version_id"}, {"type", "int32 le"}, {"size", 4}};
+  const std::vector<std::uint8_t> two = {0, 0, 0, 2}, minus_two = {0xff, 0xff, 0xff, 0xfe};
+  CHECK(inspect::format_value(field, two) == "0x00000002");
+  CHECK(inspect::format_value(field, minus_two) == "0xfffffffe (-2)");
 }
