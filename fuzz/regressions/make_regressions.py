@@ -114,6 +114,21 @@ def main():
         d['page_size'] = 1 << 40
     streams['vmdesc-page-size-huge'] = edit_vmdesc(good, huge_page)
 
+    # diff without page hashes keeps a table of 8 bytes per page and block: many blocks of 256 GiB,
+    # each sending only its last page, asked for 512 MiB per block.
+    ram_start = good.index(b'\x01\0\0\0\0\x03ram')  # START, section id 0, "ram"
+    page_bits, huge, blocks = 12, 1 << 38, 12
+    ram = b'\x01\0\0\0\0\x03ram' + struct.pack('>II', 0, 4) + struct.pack('>Q', blocks * huge | 0x04)
+    for k in range(blocks):
+        ram += bytes([len(f'b{k}')]) + f'b{k}'.encode() + struct.pack('>Q', huge)
+    ram += struct.pack('>Q', 0x10) + b'\x7e' + struct.pack('>I', 0)  # EOS, footer
+    ram += b'\x03' + struct.pack('>I', 0)  # END
+    for k in range(blocks):
+        ram += struct.pack('>Q', (huge - (1 << page_bits)) | 0x02) + bytes([len(f'b{k}')]) + f'b{k}'.encode() + b'\0'
+    ram += struct.pack('>Q', 0x10) + b'\x7e' + struct.pack('>I', 0) + b'\x00'  # EOS, footer, EOF
+    desc_text = dumps({'page_size': 4096, 'devices': []})
+    streams['ram-many-huge-blocks'] = good[:ram_start] + ram + b'\x06' + struct.pack('>I', len(desc_text)) + desc_text
+
     for name, data in streams.items():
         plain = out / (name + '.mig')
         plain.write_bytes(data)

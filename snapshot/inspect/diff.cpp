@@ -31,7 +31,8 @@ struct DeviceState {
 };
 
 // Without page hashes: one hash per page and block, 0 = never sent. Grown only to the highest page a
-// record names, and capped, so a hostile block length allocates nothing.
+// record names, and capped over all blocks together (512 MiB of table), so neither a hostile block
+// length nor many blocks each sending one far page allocate without bound.
 constexpr std::uint64_t kMaxHashedPages = std::uint64_t{1} << 26;  // 256 GiB of 4 KiB pages
 
 struct StreamContents {
@@ -64,6 +65,7 @@ StreamContents read_contents(const std::string& path, const std::optional<Json>&
   StreamContents c;
   DeviceState cur;
   std::uint64_t zero_page_hash = 0, zero_page_size = 0;
+  std::uint64_t hashed_pages = 0;  // table entries over all blocks
   Status table_error = Ok{};
   stream::WalkOptions wo;
   wo.allow_missing_vmdesc = true;
@@ -99,11 +101,15 @@ StreamContents read_contents(const std::string& path, const std::optional<Json>&
   if (hash_pages) {
     wo.on_page = [&](const stream::RamPage& p) -> Status {
       const std::uint64_t index = p.offset / p.page_size;
-      if (index >= kMaxHashedPages)
-        return Error{fmt::format("RAM block \"{}\" is too large to diff without page hashes (page {} of more than {})",
-                                 p.block.idstr, index, kMaxHashedPages)};
       auto& table = c.page_table[p.block.idstr];
-      if (table.size() <= index) table.resize(index + 1, 0);
+      if (table.size() <= index) {
+        if (index >= kMaxHashedPages || hashed_pages + (index + 1 - table.size()) > kMaxHashedPages)
+          return Error{fmt::format("RAM block \"{}\" is too large to diff without page hashes (page {}; more than {} "
+                                   "pages in all blocks)",
+                                   p.block.idstr, index, kMaxHashedPages)};
+        hashed_pages += index + 1 - table.size();
+        table.resize(index + 1, 0);
+      }
       std::uint64_t h;
       if (p.zero && p.fill == 0) {
         if (zero_page_size != p.page_size) {
