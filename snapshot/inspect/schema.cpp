@@ -13,8 +13,6 @@ namespace lockstep::snapshot::inspect {
 
 namespace {
 constexpr std::uint64_t kMaxSchemaBytes = 64u << 20;
-// JSON written by hand or by nlohmann from a signed int is "integer", from a parser "unsigned".
-bool is_count(const Json& j) { return j.is_number_integer() && j.get<std::int64_t>() >= 0; }
 }  // namespace
 
 Result<MachineSchema> parse_schema(const Json& j, const std::string& origin) {
@@ -30,35 +28,42 @@ Result<MachineSchema> parse_schema(const Json& j, const std::string& origin) {
   }
   if (!j["vmstate"].is_object()) return Error{fmt::format("{}: \"vmstate\" is not an object", origin)};
   m.vmstate = j["vmstate"];
+  // A member of the wrong type is an error naming it: "dest.json: ram_blocks[1].length is not a ...".
+  auto in_origin = [&](const Error& e) { return Error{fmt::format("{}: {}", origin, e.message)}; };
   if (j.contains("machine")) {
-    if (!j["machine"].is_string()) return Error{fmt::format("{}: \"machine\" is not a string", origin)};
-    m.machine = j["machine"].get<std::string>();
+    auto machine = stream::json_string(j, "machine", {});
+    if (!machine) return in_origin(machine.error());
+    m.machine = machine.value();
   }
   if (m.machine.empty() && m.vmstate.contains("vmschkmachine"))
     m.machine = stream::json_string_or(m.vmstate["vmschkmachine"], "Name");
   if (j.contains("page_size")) {
-    if (!is_count(j["page_size"])) return Error{fmt::format("{}: \"page_size\" is not a number", origin)};
-    m.page_size = j["page_size"].get<std::uint64_t>();
+    auto page_size = stream::json_u64(j, "page_size", {});
+    if (!page_size) return in_origin(page_size.error());
+    m.page_size = page_size.value();
   }
   if (j.contains("ram_blocks")) {
     if (!j["ram_blocks"].is_array()) return Error{fmt::format("{}: \"ram_blocks\" is not a list", origin)};
     m.ram_blocks.emplace();
-    for (const auto& b : j["ram_blocks"]) {
-      if (!b.is_object() || !b.contains("name") || !b["name"].is_string() || !b.contains("length") ||
-          !is_count(b["length"]))
-        return Error{fmt::format("{}: each of \"ram_blocks\" needs \"name\" and \"length\"", origin)};
-      m.ram_blocks->emplace_back(b["name"].get<std::string>(), b["length"].get<std::uint64_t>());
+    for (std::size_t i = 0; i < j["ram_blocks"].size(); ++i) {
+      const std::string path = fmt::format("ram_blocks[{}]", i);
+      auto name = stream::json_string(j["ram_blocks"][i], "name", path);
+      if (!name) return in_origin(name.error());
+      auto length = stream::json_u64(j["ram_blocks"][i], "length", path);
+      if (!length) return in_origin(length.error());
+      m.ram_blocks->emplace_back(name.value(), length.value());
     }
   }
   if (j.contains("sections")) {
     if (!j["sections"].is_array()) return Error{fmt::format("{}: \"sections\" is not a list", origin)};
     m.sections.emplace();
-    for (const auto& s : j["sections"]) {
-      if (!s.is_object() || !s.contains("idstr") || !s["idstr"].is_string())
-        return Error{fmt::format("{}: each of \"sections\" needs \"idstr\"", origin)};
+    for (std::size_t i = 0; i < j["sections"].size(); ++i) {
+      const Json& s = j["sections"][i];
+      auto idstr = stream::json_string(s, "idstr", fmt::format("sections[{}]", i));
+      if (!idstr) return in_origin(idstr.error());
       SectionIdentity id;
-      id.idstr = s["idstr"].get<std::string>();
-      id.instance_id = s.contains("instance_id") && is_count(s["instance_id"]) ? s["instance_id"].get<std::uint32_t>() : 0;
+      id.idstr = idstr.value();
+      id.instance_id = static_cast<std::uint32_t>(stream::json_u64_or(s, "instance_id", 0));
       id.vmsd_name = stream::json_string_or(s, "vmsd_name", id.idstr);
       m.sections->push_back(std::move(id));
     }
