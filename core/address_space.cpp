@@ -71,6 +71,7 @@ bool AddressSpace::read_phys(u64 pa, unsigned size, u64& value) {
 bool AddressSpace::write_phys(u64 pa, unsigned size, u64 value) {
   if (RamBlock* b = find_ram(pa, size)) {
     if (b->read_only) return true;  // ROM ignores writes, as QEMU's ROM regions do
+    note_code_write(*b, pa, size);
     std::memcpy(b->host + (pa - b->base), &value, size);
     b->mark_dirty(pa, size);
     if (b->page_flags[(pa - b->base) / kPageSize] & kPageWatched) notify_store(pa, size, value);
@@ -92,6 +93,16 @@ bool AddressSpace::load_image(u64 pa, const u8* data, u64 len) {
   return true;
 }
 
+void AddressSpace::note_code_write(const RamBlock& b, u64 pa, u64 len) {
+  if (!on_code_write_) return;
+  for (u64 page = (pa - b.base) / kPageSize; page <= (pa - b.base + len - 1) / kPageSize; ++page) {
+    if (b.page_flags[page] & kPageHasCode) {
+      on_code_write_(on_code_write_ctx_, pa, len);
+      return;
+    }
+  }
+}
+
 bool AddressSpace::dma_read(u64 pa, void* dst, u64 len) const {
   if (len == 0) return true;
   const RamBlock* b = find_ram(pa, len);
@@ -104,16 +115,9 @@ bool AddressSpace::dma_write(u64 pa, const void* src, u64 len) {
   if (len == 0) return true;
   RamBlock* b = find_ram(pa, len);
   if (!b || b->read_only) return false;
-  bool code_hit = false;
-  for (u64 page = (pa - b->base) / kPageSize; page <= (pa - b->base + len - 1) / kPageSize; ++page) {
-    if (b->page_flags[page] & kPageHasCode) {
-      b->page_flags[page] &= ~kPageHasCode;
-      code_hit = true;
-    }
-  }
+  note_code_write(*b, pa, len);
   std::memcpy(b->host + (pa - b->base), src, len);
   b->mark_dirty(pa, len);
-  if (code_hit && on_code_write_) on_code_write_(on_code_write_ctx_);
   return true;
 }
 

@@ -84,12 +84,13 @@ class AddressSpace {
 
   // Device DMA: copies between guest RAM and the host, all or nothing. false (nothing copied) if
   // any byte of [pa, pa+len) is outside RAM or the range wraps: a hostile guest's bad address is
-  // an error for the device, never a host out-of-bounds access. Writes drop decoded code on the
-  // pages they touch (through on_code_write).
+  // an error for the device, never a host out-of-bounds access. Writes (these and write_phys)
+  // drop the decoded code they overwrite (through the code-write handler).
   bool dma_read(u64 pa, void* dst, u64 len) const;
   bool dma_write(u64 pa, const void* src, u64 len);
-  // Called when a DMA write hits a page holding decoded instructions.
-  void set_code_write_handler(void (*handler)(void*), void* ctx) {
+  // Called with (ctx, pa, len) before a write into RAM reaches a page holding decoded
+  // instructions (CodeCache::invalidate_range).
+  void set_code_write_handler(void (*handler)(void*, u64, u64), void* ctx) {
     on_code_write_ = handler;
     on_code_write_ctx_ = ctx;
   }
@@ -103,7 +104,9 @@ class AddressSpace {
   std::vector<std::unique_ptr<RamBlock>> ram_;
   std::vector<MmioRegion> mmio_;
   std::vector<MmioRegion> watches_;
-  void (*on_code_write_)(void*) = nullptr;
+  void note_code_write(const RamBlock& b, u64 pa, u64 len);
+
+  void (*on_code_write_)(void*, u64, u64) = nullptr;
   void* on_code_write_ctx_ = nullptr;
   RamBlock* last_ram_ = nullptr;
 };

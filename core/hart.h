@@ -12,6 +12,7 @@ namespace lockstep::core {
 class AddressSpace;
 class CodeCache;
 class MemoryOverlay;
+struct PageCodeBytes;
 
 enum class Priv : u8 { U = 0, S = 1, M = 3 };
 
@@ -24,7 +25,13 @@ struct TlbEntry {
   u64 tag = ~u64{0};
   uintptr_t addend = 0;
   u64 paddr_page = 0;  // physical page address, for code-page checks and traces
+  // Store TLB only, for a page holding decoded code: its code bytes. Such an entry's tag has
+  // kTlbCodePage set, so the inline path never matches it; store_slow tests these bytes and
+  // stores to data bytes at once (CodeCache keeps them alive while the entry can exist).
+  const PageCodeBytes* code_bytes = nullptr;
 };
+// A bit no (va >> 12) | key << 52 has.
+inline constexpr u64 kTlbCodePage = u64{1} << 63;
 
 struct Tlb {
   static constexpr unsigned kEntries = 512;

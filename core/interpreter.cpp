@@ -4,6 +4,7 @@
 
 #include "core/address_space.h"
 #include "core/code_cache.h"
+#include "core/decode/block.h"
 #include "core/decode/disasm.h"
 #include "core/decode/table.h"
 #include "core/interrupts.h"
@@ -39,8 +40,6 @@ u16 handler_for(SemFn fn) {
   return kHandlerIndirect;
 }
 
-bool ends_block(const Insn& i) { return i.row == 0xffff || decode::ends_block(decode::row(i.row)); }
-
 // Translates pc for fetch; on success returns the host pointer of the pc's page start and its
 // physical page. Fetch from anything but RAM is an access fault.
 bool fetch_page(Hart& h, u64 pc, u8*& host_page, u64& pa_page, RamBlock*& block) {
@@ -75,31 +74,10 @@ bool decode_straddling(Hart& h, u16 low, Insn& out) {
 Block* build_block(Hart& h, u64 pa, const u8* host_page, RamBlock& ram) {
   auto block = std::make_unique<Block>();
   block->paddr = pa;
-  u64 offset = pa & (kPageSize - 1);
-  while (block->insns.size() < CodeCache::kMaxBlockInsns && offset + 2 <= kPageSize) {
-    u16 low;
-    std::memcpy(&low, host_page + offset, 2);
-    Insn insn;
-    if ((low & 3) == 3) {
-      if (offset + 4 > kPageSize) break;  // straddles: left to the next lookup
-      u32 raw;
-      std::memcpy(&raw, host_page + offset, 4);
-      decode::decode32(raw, insn);
-    } else {
-      decode::decode16(low, insn);
-    }
-    insn.handler = handler_for(insn.fn);
-    block->insns.push_back(insn);
-    offset += insn.len;
-    if (ends_block(insn)) break;
-  }
+  block->bytes = decode::decode_block(host_page, pa & (kPageSize - 1), CodeCache::kMaxBlockInsns, block->insns);
+  for (Insn& insn : block->insns) insn.handler = handler_for(insn.fn);
   seal(*block);
-  u8& flags = ram.page_flags[(pa - ram.base) / kPageSize];
-  if (!(flags & kPageHasCode)) {
-    flags |= kPageHasCode;
-    h.store_tlb.flush();  // stores to this page must now see the code
-  }
-  return h.code->insert(std::move(block));
+  return h.code->insert(h, ram, std::move(block));
 }
 
 // QEMU charges a WFI with the rest of its translation block (the block is aborted after being
@@ -110,25 +88,9 @@ u64 qemu_tb_tail_after(Hart& h) {
   u64 pa_page;
   RamBlock* ram;
   if (!fetch_page(h, h.pc, host_page, pa_page, ram)) return 0;
-  u64 offset = h.pc & (kPageSize - 1);
-  u64 count = 0;
-  while (offset + 2 <= kPageSize) {
-    u16 low;
-    std::memcpy(&low, host_page + offset, 2);
-    Insn insn;
-    if ((low & 3) == 3) {
-      if (offset + 4 > kPageSize) break;
-      u32 raw;
-      std::memcpy(&raw, host_page + offset, 4);
-      decode::decode32(raw, insn);
-    } else {
-      decode::decode16(low, insn);
-    }
-    ++count;
-    offset += insn.len;
-    if (ends_block(insn)) break;
-  }
-  return count;
+  std::vector<Insn> tail;
+  decode::decode_block(host_page, h.pc & (kPageSize - 1), kPageSize / 2, tail);
+  return tail.size();
 }
 
 void trace_line(const TraceSink& t, const Hart& h, const Insn& i) {

@@ -32,6 +32,11 @@ class CompiledTier {
   // little budget). May compile, synchronously, before answering. Setting block.hits to 0 stops
   // the offers until the block has run offer_after more instructions.
   virtual bool execute(Hart& h, Block& block, u64 end_icount) = 0;
+  // The cache is dropping `block` because a store or DMA overwrote bytes it was decoded from:
+  // forget every pointer to it and everything compiled from those bytes. The block stays
+  // readable until the dispatcher is between blocks; compiled code running now must stay
+  // callable until then too (it returns at once: the hart's stop_block is set).
+  virtual void block_dropped(CodeCache& cache, Block& block) = 0;
 };
 
 // What the dispatcher does after an instruction returned Trap, Jump or Sync (icount, trap entry,

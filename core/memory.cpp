@@ -11,19 +11,41 @@ namespace {
 
 constexpr unsigned kKeyShift = 52;
 
-// Clears the code-page flags and drops decoded code after a store into a page holding code.
-void note_code_write(Hart& h, RamBlock& b, u64 pa) {
-  u8& flags = b.page_flags[(pa - b.base) / kPageSize];
-  if (!(flags & kPageHasCode)) return;
-  flags &= ~kPageHasCode;
-  invalidate_code(h);
+// Drops the decoded code a store into RAM overwrites; the hart then leaves its block (which may
+// be one of those dropped). A store to data bytes of a code page drops nothing.
+void note_code_write(Hart& h, const RamBlock& b, u64 pa, unsigned size) {
+  const u64 first = (pa - b.base) / kPageSize, last = (pa + size - 1 - b.base) / kPageSize;
+  if (!((b.page_flags[first] | b.page_flags[last]) & kPageHasCode) || !h.code) return;
+  if (h.code->invalidate_range(pa, size)) h.stop_block = true;
 }
 
-void fill_tlb(Tlb& tlb, u64 va, u64 key, u8* host_page, u64 pa_page) {
+void fill_tlb(Tlb& tlb, u64 va, u64 key, u8* host_page, u64 pa_page, const PageCodeBytes* code_bytes = nullptr) {
   TlbEntry& e = tlb.slot(va);
-  e.tag = (va >> kPageBits) | key;
+  e.tag = (va >> kPageBits) | key | (code_bytes ? kTlbCodePage : 0);
   e.addend = reinterpret_cast<uintptr_t>(host_page) - (va & ~(kPageSize - 1));
   e.paddr_page = pa_page;
+  e.code_bytes = code_bytes;
+}
+
+// A store TLB entry for a RAM page, filled after the store was done by a slow path: a plain one,
+// or one that sends stores to store_to_code_page (a page with decoded code). Watched pages and
+// ROM get none.
+void fill_store_tlb(Hart& h, u64 va, RamBlock& b, u64 page) {
+  const u8 flags = b.page_flags[(page - b.base) / kPageSize];
+  if (b.read_only || (flags & kPageWatched)) return;
+  const PageCodeBytes* code = (flags & kPageHasCode) && h.code ? h.code->code_bytes(page) : nullptr;
+  if ((flags & kPageHasCode) && !code) return;
+  fill_tlb(h.store_tlb, va, h.data_key, b.host + (page - b.base), page, code);
+}
+
+// The store TLB has an entry for va's page that holds code, and the store stays in the page and
+// writes no code byte: done. The entry exists only for a page already marked dirty (the dirty
+// log flushes translations when it clears bits), as for the inline path.
+bool store_to_code_page(Hart& h, u64 va, unsigned size, u64 value) {
+  const TlbEntry& e = h.store_tlb.slot(va);
+  if (!code_page_entry_serves(e, h.data_key, va, size)) return false;
+  std::memcpy(reinterpret_cast<void*>(va + e.addend), &value, size);
+  return true;
 }
 
 bool crosses_page(u64 va, unsigned size) { return (va & (kPageSize - 1)) + size > kPageSize; }
@@ -91,8 +113,7 @@ bool phys_write(Hart& h, u64 va, u64 pa, unsigned size, u64 value) {
   if (h.overlay) return h.overlay->write(h, va, pa, size, value);
   if (RamBlock* b = h.bus->find_ram(pa, size)) {
     if (b->read_only) return true;
-    note_code_write(h, *b, pa);
-    if (((pa + size - 1) / kPageSize) != pa / kPageSize) note_code_write(h, *b, pa + size - 1);
+    note_code_write(h, *b, pa, size);
     std::memcpy(b->host + (pa - b->base), &value, size);
     b->mark_dirty(pa, size);  // before store_slow may give the page a store-TLB entry
     if (b->page_flags[(pa - b->base) / kPageSize] & kPageWatched) {
@@ -135,11 +156,6 @@ void flush_translations(Hart& h) {
   if (h.code) h.code->flush_jump_cache();
 }
 
-void invalidate_code(Hart& h) {
-  if (h.code) h.code->invalidate_all();
-  h.stop_block = true;
-}
-
 bool load_slow(Hart& h, u64 va, unsigned size, u64& out) {
   if (crosses_page(va, size)) {
     u64 pa[8];
@@ -164,6 +180,7 @@ bool load_slow(Hart& h, u64 va, unsigned size, u64& out) {
 }
 
 bool store_slow(Hart& h, u64 va, unsigned size, u64 value) {
+  if (!h.overlay && store_to_code_page(h, va, size, value)) return true;
   if (crosses_page(va, size)) {
     u64 pa[8];
     if (!split_translate(h, va, size, Access::Write, pa)) return false;
@@ -176,15 +193,13 @@ bool store_slow(Hart& h, u64 va, unsigned size, u64 value) {
   }
   Translation t;
   if (!translate(h, va, size, Access::Write, t)) return false;
+  if (!phys_write(h, va, t.pa, size, value)) return false;
+  // After the write: it may have dropped the page's code, and it marked the page dirty.
   if (RamBlock* b = h.bus->find_ram(t.pa, size)) {
     const u64 page = t.pa & ~(kPageSize - 1);
-    // Pages with decoded code, and ROM, stay on the slow path so writes are seen.
-    if (t.page_cacheable && !h.overlay && !b->read_only && b->contains(page, kPageSize) &&
-        !b->page_flags[(page - b->base) / kPageSize]) {
-      fill_tlb(h.store_tlb, va, h.data_key, b->host + (page - b->base), page);
-    }
+    if (t.page_cacheable && !h.overlay && b->contains(page, kPageSize)) fill_store_tlb(h, va, *b, page);
   }
-  return phys_write(h, va, t.pa, size, value);
+  return true;
 }
 
 bool amo_load(Hart& h, u64 va, unsigned size, u64& out) {
@@ -221,14 +236,19 @@ bool load_ram(Hart& h, u64 va, unsigned size, u64& out) {
 }
 
 bool store_ram(Hart& h, u64 va, unsigned size, u64 value) {
+  if (!h.overlay && store_to_code_page(h, va, size, value)) return true;
   Translation t;
   RamBlock* b = ram_for(h, va, size, Access::Write, t);
   if (!b || b->read_only) return false;
   const u64 page = t.pa & ~(kPageSize - 1);
-  if (b->page_flags[(page - b->base) / kPageSize]) return false;  // code or watched: the store ends the block
+  const u8 flags = b->page_flags[(page - b->base) / kPageSize];
+  // A watched page, or code overwritten: the interpreter does it (and ends the block).
+  if ((flags & kPageWatched) || ((flags & kPageHasCode) && (!h.code || h.code->overlaps_code(t.pa, size)))) {
+    return false;
+  }
   std::memcpy(b->host + (t.pa - b->base), &value, size);
   b->mark_dirty(t.pa, size);
-  if (t.page_cacheable) fill_tlb(h.store_tlb, va, h.data_key, b->host + (page - b->base), page);
+  if (t.page_cacheable) fill_store_tlb(h, va, *b, page);
   return true;
 }
 

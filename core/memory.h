@@ -4,6 +4,7 @@
 
 #include "core/hart.h"
 #include "core/insn.h"
+#include "core/page_code_bytes.h"
 
 // Guest memory access for semantics functions: an inline software-TLB fast path for RAM,
 // everything else (page walk, PMP, MMIO, page-crossing, code pages) in the slow path.
@@ -50,11 +51,20 @@ inline bool load(Hart& h, u64 va, T& out) {
   return true;
 }
 
+// Whether a store TLB entry for a page holding code (kTlbCodePage) lets this store through: it
+// stays in the page and overwrites no decoded byte (data sharing a page with code).
+inline bool code_page_entry_serves(const TlbEntry& e, u64 data_key, u64 va, unsigned size) {
+  return e.tag == ((va >> kPageBits) | data_key | kTlbCodePage) && (va & (kPageSize - 1)) <= kPageSize - size &&
+         !e.code_bytes->any(va & (kPageSize - 1), size);
+}
+
 template <typename T>
 inline bool store(Hart& h, u64 va, T value) {
   static_assert(std::is_integral_v<T>);
   const TlbEntry& e = h.store_tlb.slot(va);
-  if (tlb_serves(e, h.data_key, va, sizeof(T))) {
+  // The second test runs only on a miss; compiled code gets it too, so a region writing data on
+  // its own code page stays in compiled code.
+  if (tlb_serves(e, h.data_key, va, sizeof(T)) || code_page_entry_serves(e, h.data_key, va, sizeof(T))) {
     std::memcpy(reinterpret_cast<void*>(va + e.addend), &value, sizeof(T));
     return true;
   }

@@ -79,6 +79,7 @@ void Jit::drop_compiled() {
   jobs_.clear();
   pending_.clear();
   queued_.clear();
+  regions_from_.clear();
   entry_at_.clear();
   never_.clear();
   regions_.clear();
@@ -153,14 +154,21 @@ void Jit::compile_pending(core::Hart& h) {
       p.block->hits = 0;
       continue;
     }
-    for (const RegionBlock& b : region->plan.blocks) planned[p.block->paddr + (b.pc - p.vpc)] = true;
+    for (const u64 paddr : block_paddrs(*region)) {
+      planned[paddr] = true;
+      regions_from_[paddr].push_back(region.get());
+    }
     job->plans.push_back(&region->plan);
     job->regions.push_back(std::move(region));
   }
   if (job->plans.empty()) return;
   if (!compiler()) {
     // LLVM did not start: interpret everything (run reports it, an error with --jit=on).
-    for (const auto& r : job->regions) never_[r->plan.entry_paddr] = true;
+    for (auto& r : job->regions) {
+      never_[r->plan.entry_paddr] = true;
+      r->dead = true;  // kept: regions_from_ points at it
+      regions_.push_back(std::move(r));
+    }
     offer_after = ~core::u32{0};
     return;
   }
@@ -199,9 +207,11 @@ void Jit::install(core::Hart& h, Job& job) {
   if (!job.result) {
     ++stats_.compile_failures;
     if (stats_.first_failure.empty()) stats_.first_failure = job.result.error().message;
-    for (const auto& r : job.regions) {
+    for (auto& r : job.regions) {
       never_[r->plan.entry_paddr] = true;
       if (core::Block* b = h.code->find(r->plan.entry_paddr)) b->hits = 0;
+      r->dead = true;  // kept: regions_from_ points at it
+      regions_.push_back(std::move(r));
     }
     return;
   }
@@ -209,6 +219,10 @@ void Jit::install(core::Hart& h, Job& job) {
   for (size_t k = 0; k < job.regions.size(); ++k) {
     Region& r = *job.regions[k];
     r.fn = compiled.functions[k];
+    if (r.dead) {  // its code was overwritten while it compiled
+      regions_.push_back(std::move(job.regions[k]));
+      continue;
+    }
     r.leave_pcs = compiled.leave_pcs[k];
     r.entries.resize(r.plan.blocks.size());
     for (size_t b = 0; b < r.plan.blocks.size(); ++b) {
@@ -228,6 +242,36 @@ void Jit::install(core::Hart& h, Job& job) {
     regions_.push_back(std::move(job.regions[k]));
     ++stats_.regions_compiled;
   }
+}
+
+std::vector<u64> Jit::block_paddrs(const Region& region) {
+  std::vector<u64> paddrs;
+  for (const RegionBlock& b : region.plan.blocks) paddrs.push_back(region.plan.entry_paddr + (b.pc - region.plan.entry_pc));
+  return paddrs;
+}
+
+void Jit::kill_region(core::CodeCache& cache, Region& region) {
+  if (region.dead) return;
+  region.dead = true;
+  ++stats_.regions_invalidated;
+  const Entry* first = region.entries.data();
+  const Entry* last = first + region.entries.size();
+  const auto in_region = [&](const void* e) { return e >= static_cast<const void*>(first) && e < static_cast<const void*>(last); };
+  for (const u64 paddr : block_paddrs(region)) {
+    if (auto it = entry_at_.find(paddr); it != entry_at_.end() && in_region(it->second)) entry_at_.erase(it);
+    if (core::Block* b = cache.find(paddr); b && in_region(b->compiled_region)) b->compiled_region = nullptr;
+  }
+}
+
+void Jit::block_dropped(core::CodeCache& cache, core::Block& block) {
+  std::erase_if(pending_, [&](const Pending& p) { return p.block == &block; });
+  queued_.erase(block.paddr);
+  never_.erase(block.paddr);
+  auto it = regions_from_.find(block.paddr);
+  if (it == regions_from_.end()) return;
+  const std::vector<Region*> regions = std::move(it->second);
+  regions_from_.erase(it);
+  for (Region* r : regions) kill_region(cache, *r);
 }
 
 bool Jit::compile_if_due(core::Hart& h) {
@@ -327,9 +371,10 @@ void Jit::print_stats(std::FILE* out, u64 total_insns) const {
              s.region_entries ? static_cast<double>(s.compiled_insns) / static_cast<double>(s.region_entries) : 0.0);
   fmt::print(out,
              "jit: {} entries refused for budget, {} for a rounding mode other than RNE, {} left at once for the "
-             "interpreter (an access, a failed speculative group), {} code drops, {} cache evictions, {} regions "
-             "compiled again with calls\n",
-             s.budget_refusals, s.mode_refusals, s.memory_exits, s.drops, s.evictions, s.recompiled);
+             "interpreter (an access, a failed speculative group), {} whole-cache drops, {} cache evictions, {} regions "
+             "compiled again with calls, {} regions dropped by code writes\n",
+             s.budget_refusals, s.mode_refusals, s.memory_exits, s.drops, s.evictions, s.recompiled,
+             s.regions_invalidated);
   if (options_.verify) fmt::print(out, "jit: --jit-verify: {} region runs checked, {} not checkable (device access)\n",
                                    s.verified, s.unverifiable);
   if (!s.first_failure.empty()) fmt::print(out, "jit: first compile failure: {}\n", s.first_failure);

@@ -62,7 +62,8 @@ struct JitStats {
   u64 memory_exits = 0;        // regions left at once: an access only the interpreter does, a failed group
   u64 recompiled = 0;          // regions compiled again with calls (RegionPlan::ram_calls)
   u64 evictions = 0;           // times the bounded cache was emptied
-  u64 drops = 0;               // times the code was dropped (code writes, fence.i, reset, snapshot)
+  u64 drops = 0;               // times all code was dropped (reset, snapshot load)
+  u64 regions_invalidated = 0; // regions dropped because a store overwrote their guest code
   u64 verified = 0, unverifiable = 0;
   std::string first_failure;   // why a region could not be compiled (the first time)
 };
@@ -76,6 +77,7 @@ class Jit final : public core::CompiledTier {
   ~Jit() override;
 
   bool execute(core::Hart& h, core::Block& block, u64 end_icount) override;
+  void block_dropped(core::CodeCache& cache, core::Block& block) override;
 
   const JitStats& stats() const { return stats_; }
   // Why LLVM could not start (then everything is interpreted); empty when it did or was never
@@ -105,6 +107,9 @@ class Jit final : public core::CompiledTier {
     std::vector<Entry> entries;  // one per plan block, same order
     u64 runs = 0, left_before_access = 0;
     bool recompiling = false;  // queued again with RegionPlan::ram_calls
+    // Guest code it was compiled from was overwritten: never entered again. Kept (its code may
+    // be running) until all code is dropped; it counts toward max_regions until then.
+    bool dead = false;
   };
   struct Pending {
     core::Block* block;
@@ -139,6 +144,10 @@ class Jit final : public core::CompiledTier {
   void install_due(core::Hart& h);
   void install(core::Hart& h, Job& job);
   void helper_main();
+  // Physical addresses of the blocks a region was planned from.
+  static std::vector<u64> block_paddrs(const Region& region);
+  // A block the region was compiled from is gone: unlink the region so nothing enters it again.
+  void kill_region(core::CodeCache& cache, Region& region);
   // Frees all compiled code. Only when no live block points at it: the code cache's
   // invalidate_all retired them all (the tier notices through CodeCache::generation).
   void drop_compiled();
@@ -157,6 +166,9 @@ class Jit final : public core::CompiledTier {
   u64 generation_ = 0;
   // Block paddrs queued or compiled since the last drop (lookup only, never iterated).
   std::unordered_set<u64> queued_;
+  // Block paddr -> the regions (installed or in flight) planned from that block, in planning
+  // order: a store that drops the block kills them (lookup only, never iterated as a whole).
+  std::unordered_map<u64, std::vector<Region*>> regions_from_;
   JitStats stats_;
 
   // The helper thread and the jobs in flight, oldest first (installed in that order).

@@ -1,10 +1,10 @@
 #include "jit/region.h"
 
-#include <cstring>
 #include <deque>
 #include <map>
 
 #include "core/code_cache.h"
+#include "core/decode/block.h"
 #include "core/decode/table.h"
 #include "core/semantics/all.h"
 
@@ -13,8 +13,6 @@ namespace {
 
 using core::Insn;
 using core::kPageSize;
-using core::u16;
-using core::u32;
 using core::u8;
 
 struct NamedSemantics {
@@ -27,31 +25,15 @@ constexpr NamedSemantics kSemantics[] = {
 #undef LOCKSTEP_JIT_NAMED
 };
 
-bool ends_block(const Insn& i) { return i.row == 0xffff || core::decode::ends_block(core::decode::row(i.row)); }
+bool has_semantics_name(const Insn& insn) { return !semantics_name(insn.fn).empty(); }
 
-// Decodes one block the way the interpreter's build_block does (same cut points), leaving out
-// instructions the JIT has no semantics name for.
+// Decodes one block the way the interpreter's build_block does (the same decoder, same cut
+// points), leaving out instructions the JIT has no semantics name for.
 RegionBlock decode_block(const u8* host_page, u64 pc) {
   RegionBlock block;
   block.pc = pc;
-  u64 offset = pc & (kPageSize - 1);
-  while (block.insns.size() < core::CodeCache::kMaxBlockInsns && offset + 2 <= kPageSize) {
-    u16 low;
-    std::memcpy(&low, host_page + offset, 2);
-    Insn insn;
-    if ((low & 3) == 3) {
-      if (offset + 4 > kPageSize) break;  // straddles the page: the interpreter's business
-      u32 raw;
-      std::memcpy(&raw, host_page + offset, 4);
-      core::decode::decode32(raw, insn);
-    } else {
-      core::decode::decode16(low, insn);
-    }
-    if (semantics_name(insn.fn).empty()) break;
-    block.insns.push_back(insn);
-    offset += insn.len;
-    if (ends_block(insn)) break;
-  }
+  core::decode::decode_block(host_page, pc & (kPageSize - 1), core::CodeCache::kMaxBlockInsns, block.insns,
+                             has_semantics_name);
   return block;
 }
 

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/address_space.h"
+#include "core/code_cache.h"
 #include "core/decode/disasm.h"
 #include "core/interpreter.h"
 #include "core/memory.h"
@@ -52,8 +53,10 @@ class Overlay final : public core::MemoryOverlay {
     if (!b) return refuse(h, va, core::Exc::StoreAccessFault);
     if (b->read_only) return true;
     for (unsigned k = 0; k < size; ++k) written[pa + k] = Written{static_cast<u8>(value >> (8 * k)), h.icount};
-    // Stores into code or watched pages end the block on the real hart: do the same here.
-    if (b->page_flags[(pa - b->base) / core::kPageSize] || b->page_flags[(pa + size - 1 - b->base) / core::kPageSize]) {
+    // Stores that overwrite decoded code, or reach a watched page, end the block on the real
+    // hart: do the same here. (Slow-path accesses reach here within one page.)
+    const u8 flags = b->page_flags[(pa - b->base) / core::kPageSize];
+    if ((flags & core::kPageWatched) || ((flags & core::kPageHasCode) && h.code && h.code->overlaps_code(pa, size))) {
       h.stop_block = true;
     }
     return true;

@@ -122,12 +122,14 @@ Status VirtMachine::build() {
   bus_.add_mmio("uart0", map_row(Region::Uart0).base, map_row(Region::Uart0).size, uart_.get());
   bus_.add_mmio("rtc", map_row(Region::Rtc).base, map_row(Region::Rtc).size, rtc_.get());
   bus_.add_mmio("test", map_row(Region::Test).base, map_row(Region::Test).size, test_.get());
-  bus_.set_code_write_handler([](void* code) { static_cast<core::CodeCache*>(code)->invalidate_all(); }, &code_);
+  bus_.set_code_write_handler(
+      [](void* code, u64 pa, u64 len) { static_cast<core::CodeCache*>(code)->invalidate_range(pa, len); }, &code_);
 
   for (unsigned k = 0; k < config_.smp; ++k) {
     core::Hart& h = *harts_[k];
     h.bus = &bus_;
     h.code = &code_;
+    code_.attach(h);
     h.clock = &clock_;
     h.read_time = devices::AclintMtimer::read_time_csr;
     h.time_ctx = mtimer_.get();
