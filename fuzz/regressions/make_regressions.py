@@ -139,9 +139,10 @@ def main():
         'schema-name-not-string': {'vmschkmachine': {'Name': 5}},
         'destination-machine-not-string': {'machine': 5, 'vmstate': {}},
         'destination-vmsd-name-not-string': {'vmstate': {}, 'sections': [{'idstr': 'serial', 'vmsd_name': 7}]},
+        # Against virt-2.0's serial-mm: "unused" padding against "divider" multiplies size by num.
         'schema-numbers-out-of-range': {
             'vmschkmachine': {'Name': 'virt-2.0'},
-            'serial': {'Name': 'serial', 'version_id': 1e300, 'minimum_version_id': -9223372036854775808,
+            'serial-mm': {'Name': 'serial-mm', 'version_id': 1e300, 'minimum_version_id': -9223372036854775808,
                        'Description': {'name': 'serial', 'version_id': 18446744073709551615, 'minimum_version_id': 1,
                                        'Fields': [{'field': 'unused', 'version_id': 0, 'field_exists': False,
                                                    'size': 9223372036854775807, 'num': 9223372036854775807}]}}},
