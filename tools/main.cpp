@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   for (const Command& c : kCommands) {
-    if (c.name == name) return c.main(argc - 1, argv + 1);
+    if (c.name == name) return lockstep::tools::run_command(c.main, argc - 1, argv + 1, "lockstep", 1);
   }
   fmt::print(stderr, "lockstep: unknown command '{}' (try 'lockstep --help')\n", name);
   return 1;

@@ -61,7 +61,7 @@ int snapshot_main(int argc, char** argv) {
     return snapshot_cli::kExitOk;
   }
   for (const auto& c : kSnapshotCommands)
-    if (c.name == name) return c.main(argc - 1, argv + 1);
+    if (c.name == name) return run_command(c.main, argc - 1, argv + 1, "lockstep snapshot", snapshot_cli::kExitError);
   fmt::print(stderr, "lockstep snapshot: unknown command '{}' (try 'lockstep snapshot --help')\n", name);
   return snapshot_cli::kExitError;
 }

@@ -7,6 +7,7 @@
 // `.zst` files are also replayed decompressed: a plain stream reaches code a compressed one does not
 // (the VM description read from the file's tail, the loader's "the source wrote ...").
 // LOCKSTEP_UNDER_TEST replaces the lockstep binary (the ASan build: regressions/replay_asan).
+#include <signal.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -108,6 +109,16 @@ std::string decompressed(const fs::path& zst) {
   return out;
 }
 
+// A good stream and the destination it fits, from this build (work/good.mig, work/dest.json):
+// diff's other side, explain's destination.
+void make_good_stream() {
+  for (const auto& made : {around_run_options({"run"}, {"--save-at", "2000=" + work("good.mig")}),
+                           around_run_options({"run"}, {"--describe-destination", work("dest.json")})}) {
+    const auto r = run_lockstep(made);
+    REQUIRE_MESSAGE(r.exit_code == 0, (r.status() + ": " + r.err));
+  }
+}
+
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
@@ -143,13 +154,8 @@ TEST_CASE("replay") {
     as.rlim_cur = std::min<rlim_t>(as.rlim_max, rlim_t{2} << 30);
     REQUIRE(setrlimit(RLIMIT_AS, &as) == 0);
   }
-  // A good stream and the destination it fits, from this build: diff's other side, explain's schema.
+  make_good_stream();
   const std::string good = work("good.mig"), dest = work("dest.json");
-  for (const auto& made : {around_run_options({"run"}, {"--save-at", "2000=" + good}),
-                           around_run_options({"run"}, {"--describe-destination", dest})}) {
-    const auto r = run_lockstep(made);
-    REQUIRE_MESSAGE(r.exit_code == 0, (r.status() + ": " + r.err));
-  }
 
   std::vector<fs::path> inputs;
   for (const auto& e : fs::directory_iterator(REGRESSIONS_DIR)) inputs.push_back(e.path());
@@ -175,4 +181,22 @@ TEST_CASE("replay") {
   // An empty or renamed folder must not pass by replaying nothing.
   CHECK(streams >= 8);
   CHECK(schemas >= 4);
+}
+
+// Output the reader does not take is a write error, not an uncaught exception from fmt::print:
+// `| head` ends quietly with 128 + SIGPIPE (lockstep ignores the signal), a full disk is one line.
+TEST_CASE("stdout closed or full") {
+  make_good_stream();
+  const std::string dump = fmt::format("{} snapshot dump --json {}", lockstep_bin(), work("good.mig"));
+  lockstep::tools::ProcessOptions o;
+  o.timeout_seconds = 60;
+  // The dump (~150 KB) is more than a pipe holds: lockstep is still writing when head has gone.
+  auto r = lockstep::tools::run_process({"bash", "-c", "set -o pipefail; " + dump + " | head -c 1 > /dev/null"}, o);
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 128 + SIGPIPE);
+  CHECK(r.err.empty());
+  r = lockstep::tools::run_process({"bash", "-c", dump + " > /dev/full"}, o);
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "lockstep snapshot: cannot write to file: No space left on device\n");
 }
