@@ -18,7 +18,9 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# Only what the demo runs (lockstep and the test guests): not the test binaries nor the ASan tree.
+demo: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target lockstep guests
 	@bash scripts/demo.sh $(BUILD)
 
 test: build
