@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "tests/test_files.h"
 #include "tools/host_process.h"
 
 using namespace lockstep;
@@ -30,10 +31,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string lockstep_bin() {
-  const char* env = std::getenv("LOCKSTEP_UNDER_TEST");
-  return env && *env ? env : LOCKSTEP_BIN;
-}
+std::string lockstep_bin() { return lockstep::testing::binary_under_test(LOCKSTEP_BIN); }
 
 std::string text_of(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);

@@ -33,10 +33,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string lockstep_bin() {
-  const char* env = std::getenv("LOCKSTEP_UNDER_TEST");
-  return env && *env ? env : LOCKSTEP_BIN;
-}
+std::string lockstep_bin() { return lockstep::testing::binary_under_test(LOCKSTEP_BIN); }
 
 std::string work(const std::string& name) { return fmt::format("{}/{}-{}", MIGRATION_WORKDIR, ::getpid(), name); }
 

@@ -34,10 +34,7 @@ constexpr std::size_t kMaxErrLines = 8;           // the loader's refusals: mess
 constexpr std::size_t kMaxErrBytes = 16 << 10;    // "the source wrote" lists a section's fields on one line
 constexpr std::size_t kMaxDecompressed = 64 << 20;
 
-std::string lockstep_bin() {
-  const char* v = std::getenv("LOCKSTEP_UNDER_TEST");
-  return v && *v ? v : LOCKSTEP_BIN;
-}
+std::string lockstep_bin() { return lockstep::testing::binary_under_test(LOCKSTEP_BIN); }
 
 // The options the regression streams were saved with (README.md): `run --incoming` needs them.
 std::vector<std::string> run_options() {
