@@ -27,6 +27,17 @@ ByteSource::ByteSource(std::unique_ptr<ByteInput> input)
   data_ = buf_.data();
 }
 
+Result<std::size_t> MemoryInput::read_some(std::uint8_t* dst, std::size_t n) {
+  const std::size_t k = std::min(n, bytes_.size() - pos_);
+  std::memcpy(dst, bytes_.data() + pos_, k);
+  pos_ += k;
+  return k;
+}
+
+std::unique_ptr<ByteSource> ByteSource::from_memory(std::span<const std::uint8_t> bytes) {
+  return std::make_unique<ByteSource>(std::make_unique<MemoryInput>(bytes));
+}
+
 Result<std::unique_ptr<ByteSource>> ByteSource::map_file(const std::string& path) {
   LS_TRY_ASSIGN(auto src, open_file(path));
   if (!src->seekable_) return src;
@@ -256,6 +267,10 @@ struct ByteSink::Zstd {
 
 ByteSink::ByteSink(int fd, bool owns_fd) : fd_(fd), owns_(owns_fd) { buf_.reserve(ByteSource::kBufferSize); }
 
+ByteSink::ByteSink(std::vector<std::uint8_t>* memory) : fd_(-1), owns_(false), memory_(memory) {
+  buf_.reserve(ByteSource::kBufferSize);
+}
+
 ByteSink::~ByteSink() {
   (void)flush();
   if (owns_ && fd_ >= 0) ::close(fd_);
@@ -268,6 +283,10 @@ Result<std::unique_ptr<ByteSink>> ByteSink::create_file(const std::string& path)
 }
 
 Status ByteSink::write_fd(const std::uint8_t* p, std::size_t n) {
+  if (memory_) {
+    memory_->insert(memory_->end(), p, p + n);
+    return Ok{};
+  }
   std::size_t done = 0;
   while (done < n) {
     ssize_t k = ::write(fd_, p + done, n - done);

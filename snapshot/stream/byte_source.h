@@ -20,6 +20,17 @@ class ByteInput {
   virtual Result<std::size_t> read_some(std::uint8_t* dst, std::size_t n) = 0;
 };
 
+// Bytes already in memory (a stream saved to a MemorySink, a fuzzer's input). Does not own them.
+class MemoryInput : public ByteInput {
+ public:
+  explicit MemoryInput(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+  Result<std::size_t> read_some(std::uint8_t* dst, std::size_t n) override;
+
+ private:
+  std::span<const std::uint8_t> bytes_;
+  std::size_t pos_ = 0;
+};
+
 class ByteSource {
  public:
   static constexpr std::size_t kBufferSize = 64 * 1024;
@@ -33,6 +44,8 @@ class ByteSource {
   ByteSource& operator=(const ByteSource&) = delete;
 
   static Result<std::unique_ptr<ByteSource>> open_file(const std::string& path);
+  // Reads bytes held in memory (not copied: they must outlive the source); never seekable.
+  static std::unique_ptr<ByteSource> from_memory(std::span<const std::uint8_t> bytes);
   // A regular file read through a sliding read-only mapping (kMapWindow bytes) instead of read(2):
   // skipping bytes (RAM pages nobody looks at) then costs neither a copy nor a syscall, and memory
   // stays at one window. For finished files only: a file truncated by another process while mapped
@@ -91,6 +104,8 @@ class ByteSource {
 class ByteSink {
  public:
   explicit ByteSink(int fd, bool owns_fd = false);
+  // Appends to *memory instead of writing an fd: in-process migration (save, then load from memory).
+  explicit ByteSink(std::vector<std::uint8_t>* memory);
   ~ByteSink();
   ByteSink(const ByteSink&) = delete;
   ByteSink& operator=(const ByteSink&) = delete;
@@ -118,6 +133,7 @@ class ByteSink {
   Status write_fd(const std::uint8_t* p, std::size_t n);
   int fd_;
   bool owns_;
+  std::vector<std::uint8_t>* memory_ = nullptr;
   std::vector<std::uint8_t> buf_;
   std::uint64_t offset_ = 0;
   struct Zstd;
