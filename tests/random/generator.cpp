@@ -623,39 +623,6 @@ std::string dump_name(unsigned index) {
   return fmt::format("word 0x{:x}", index);
 }
 
-Rng::Rng(u64 seed) {
-  for (auto& s : s_) {  // splitmix64
-    seed += 0x9E3779B97F4A7C15;
-    u64 z = seed;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-    s = z ^ (z >> 31);
-  }
-}
-
-u64 Rng::next() {
-  auto rotl = [](u64 x, int k) { return (x << k) | (x >> (64 - k)); };
-  const u64 result = rotl(s_[1] * 5, 7) * 9;
-  const u64 t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-u64 Rng::below(u64 n) {
-  const u64 limit = ~u64{0} - (~u64{0} % n);  // rejection keeps it unbiased
-  for (;;) {
-    const u64 v = next();
-    if (v < limit) return v % n;
-  }
-}
-
-i64 Rng::range(i64 lo, i64 hi) { return lo + static_cast<i64>(below(static_cast<u64>(hi - lo) + 1)); }
-
 Program generate(const Options& options) {
   Program p;
   p.options = options;

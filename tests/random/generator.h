@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/deterministic_rng.h"
 #include "tests/random/layout.h"
 
 namespace lockstep::tests::random {
@@ -18,21 +19,7 @@ using u32 = uint32_t;
 using u64 = uint64_t;
 using i64 = int64_t;
 
-// xoshiro256** seeded through splitmix64: fully specified, so a seed means the same program
-// on every host and standard library (std:: distributions are not portable).
-class Rng {
- public:
-  explicit Rng(u64 seed);
-  u64 next();
-  u64 below(u64 n);                       // uniform in [0, n), n > 0
-  i64 range(i64 lo, i64 hi);              // uniform in [lo, hi]
-  bool percent(unsigned p) { return below(100) < p; }
-  template <typename T, size_t N>
-  const T& pick(const std::array<T, N>& a) { return a[below(N)]; }
-
- private:
-  u64 s_[4];
-};
+using Rng = core::DeterministicRng;
 
 struct Options {
   u64 seed = 1;
