@@ -34,5 +34,6 @@ inline int run_command(int (*command_main)(int, char**), int argc, char** argv, 
 int run_main(int argc, char** argv);
 int bench_main(int argc, char** argv);
 int snapshot_main(int argc, char** argv);  // tools/snapshot_command.cpp
+int fuzz_main(int argc, char** argv);      // tools/fuzz_command.cpp
 
 }  // namespace lockstep::tools

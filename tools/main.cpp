@@ -13,6 +13,7 @@ constexpr Command kCommands[] = {
     {"run", "run a guest on a deterministic RISC-V virt machine", lockstep::tools::run_main},
     {"bench", "benchmark lockstep side by side with QEMU", lockstep::tools::bench_main},
     {"snapshot", "inspect, dump, diff, check and explain migration streams", lockstep::tools::snapshot_main},
+    {"fuzz", "fuzz migrations: cut points, engines, machine-version pairs", lockstep::tools::fuzz_main},
 };
 
 void usage(std::FILE* out) {

@@ -60,8 +60,21 @@ Result<SaveStats> save_snapshot(const VirtMachine& m, st::ByteSink& out) {
     hb.hashes.reserve(st::page_count(b->size, kPageSize));
     // Pages the host never touched are zero: no need to read (and fault in) them.
     const std::vector<std::uint8_t> resident = resident_pages(*b);
+#ifdef LOCKSTEP_PLANT_SKIP_RAM_PAGE
+    bool skipped_one = false;
+#endif
     for (std::uint64_t i = 0, off = 0; off < b->size; ++i, off += kPageSize) {
       const std::uint8_t* p = b->host + off;
+#ifdef LOCKSTEP_PLANT_SKIP_RAM_PAGE
+      // Planted bug, defined only by a test build (tests/planted): the first data page past 64 KiB
+      // of each block is hashed but never sent.
+      if (off >= 0x10000 && !skipped_one && !((!resident.empty() && !resident[i]) || is_zero_page(p))) {
+        skipped_one = true;
+        hb.hashes.push_back(st::page_hash({p, kPageSize}));
+        ++stats.data_pages;
+        continue;
+      }
+#endif
       if ((!resident.empty() && !resident[i]) || is_zero_page(p)) {
         hb.hashes.push_back(zero_page_hash());
         LS_TRY(w.ram_zero_page(b->name, off));
@@ -88,6 +101,7 @@ Result<SaveStats> save_snapshot(const VirtMachine& m, st::ByteSink& out) {
   run.virtual_ns = m.clock_now_ns();
   run.input_position = m.const_console_script().delivered();
   run.digest = m.digest(digest_input);
+  stats.digest = run.digest;
   std::uint32_t id = kFirstDeviceSectionId;
   for (const auto& sec : m.sections()) {
     snapshot::Writer body;
@@ -295,10 +309,12 @@ class Loader {
                                  rec.command.cmd, rec.offset)};
       LS_TRY(load_section(rec.section));
     }
-    LS_TRY(r_.read_vmdesc());
+    LS_TRY(r_.check_vmdesc());
     LS_TRY(check_complete());
     for (const auto& sec : m_.sections()) sec->commit();
     m_.drop_translations();
+    m_.resync_clock();
+    if (!opts_.check_digests) return Ok{};
     return check_digests();
   }
 
@@ -560,14 +576,16 @@ class Loader {
       const MachineSection& sec = *m_.sections()[i];
       LS_TRY_ASSIGN(u64 d, m_.section_digest(sec));
       if (d != run.section_digests[i])
-        lost += fmt::format("\n  '{}' instance {}: the wire format (v{}) does not carry all of its state", sec.idstr(),
-                            sec.instance(), sec.wire_version());
+        lost += fmt::format("\n  '{}' instance {} (wire format v{})", sec.idstr(), sec.instance(), sec.wire_version());
     }
+    // Only what the evidence shows: the digests say which sections differ, not whether the stream
+    // lacks the state or this side's load path drops it.
     if (!lost.empty())
       return Error{fmt::format("state lost in migration: after loading, these sections differ from the source's "
-                               "state at the cut:{}\n  likely cause: a field the source's machine version ({}) does "
-                               "not send differs from what this side reconstructs; migrate from a newer machine "
-                               "version",
+                               "state at the cut:{}\n  likely cause: state the stream does not carry (a field this "
+                               "machine version ({}) does not send, a subsection not sent) or a load path that does "
+                               "not restore what it read; `lockstep snapshot diff` of the source's stream and a save "
+                               "right after the load names the field",
                                lost, m_.version().name)};
     if (m_.icount() != run.icount)
       return Error{fmt::format("instruction count after load is {}, the source's was {}", m_.icount(), run.icount)};

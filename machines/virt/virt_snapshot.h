@@ -24,6 +24,7 @@ struct SaveStats {
   u64 stream_bytes = 0;  // uncompressed
   u64 zero_pages = 0;
   u64 data_pages = 0;
+  u64 digest = 0;  // VirtMachine::digest() of the saved machine (the stream's lockstep/run digest)
 };
 
 Result<SaveStats> save_snapshot(const VirtMachine& m, snapshot::stream::ByteSink& out);
@@ -34,6 +35,10 @@ struct LoadOptions {
   // The source's vmdesc when it could be read first (seekable files): makes errors name what the
   // source wrote. Null otherwise.
   const Json* source_vmdesc = nullptr;
+  // Compare every section's digest and the machine's with the source's (lockstep/run) and refuse
+  // on a difference. Off only to look at what a refused load produced (`lockstep fuzz`'s report
+  // loads unchecked, saves the result and diffs it against the source's stream).
+  bool check_digests = true;
 };
 
 Status load_snapshot(VirtMachine& m, snapshot::stream::ByteSource& in, const LoadOptions& opts = {});

@@ -338,10 +338,14 @@ CheckResult check_schemas(const MachineSchema& src, const MachineSchema& dst) {
     const Json& s = it.value();
     const Json& d = d_all[dest_sec];
     if (sec == "vmschkmachine") {
+      // vmstate-static-checker.py only warns, but a load compares the configuration section's
+      // machine type first and refuses any other (QEMU's and lockstep's loaders alike): the device
+      // checks below still run, to show what else differs.
       if (str(s, "Name") != str(d, "Name"))
-        c.issue(CheckIssue::kWarning, sec, {}, {},
-                fmt::format("Warning: checking incompatible machine types: \"{}\", \"{}\"", str(s, "Name"),
-                            str(d, "Name")));
+        c.issue(CheckIssue::kError, sec, {}, {},
+                fmt::format("Warning: checking incompatible machine types: \"{}\", \"{}\" (a load refuses it: "
+                            "Machine type received is '{}' and local is '{}')",
+                            str(s, "Name"), str(d, "Name"), str(s, "Name"), str(d, "Name")));
       continue;
     }
     if (!s.is_object() || !d.is_object()) {

@@ -2,7 +2,8 @@
 // `lockstep snapshot check SRC DST`: static compatibility of two vmstate schemas, the checks of QEMU's
 // scripts/vmstate-static-checker.py with its wording (sections missing in the destination, version
 // and minimum-version errors, missing or renamed fields with the same substruct/"unused" tolerance,
-// size mismatches, entries and subsections the destination lacks, machine type warning), one issue
+// size mismatches, entries and subsections the destination lacks; a machine type mismatch is an error,
+// not vmstate-static-checker.py's warning, because every loader refuses it), one issue
 // per line naming section, description and field. When the source is a lockstep machine version
 // whose sendable subsections are known, a subsection the destination lacks is an error only if it
 // can reach the wire; otherwise a note.

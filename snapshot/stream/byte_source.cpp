@@ -210,6 +210,7 @@ Result<bool> ByteSource::at_end() {
 }
 
 Result<std::uint8_t> ByteSource::u8() {
+  if (const std::uint8_t* p = take_buffered(1)) return *p;
   std::uint8_t v;
   LS_TRY(read(&v, 1));
   return v;
@@ -220,15 +221,23 @@ Result<std::uint16_t> ByteSource::be16() {
   return static_cast<std::uint16_t>(b[0] << 8 | b[1]);
 }
 Result<std::uint32_t> ByteSource::be32() {
-  std::uint8_t b[4];
-  LS_TRY(read(b, 4));
+  std::uint8_t buf[4];
+  const std::uint8_t* b = take_buffered(4);
+  if (!b) {
+    LS_TRY(read(buf, 4));
+    b = buf;
+  }
   return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
 }
 Result<std::uint64_t> ByteSource::be64() {
-  std::uint8_t b[8];
-  LS_TRY(read(b, 8));
+  std::uint8_t buf[8];
+  const std::uint8_t* b = take_buffered(8);
+  if (!b) {
+    LS_TRY(read(buf, 8));
+    b = buf;
+  }
   std::uint64_t v = 0;
-  for (auto x : b) v = v << 8 | x;
+  for (int i = 0; i < 8; ++i) v = v << 8 | b[i];
   return v;
 }
 Result<std::string> ByteSource::counted_string() {
@@ -265,11 +274,11 @@ struct ByteSink::Zstd {
   ~Zstd() { ZSTD_freeCCtx(ctx); }
 };
 
-ByteSink::ByteSink(int fd, bool owns_fd) : fd_(fd), owns_(owns_fd) { buf_.reserve(ByteSource::kBufferSize); }
+ByteSink::ByteSink(int fd, bool owns_fd)
+    : fd_(fd), owns_(owns_fd), buf_(std::make_unique<std::uint8_t[]>(ByteSource::kBufferSize)) {}
 
-ByteSink::ByteSink(std::vector<std::uint8_t>* memory) : fd_(-1), owns_(false), memory_(memory) {
-  buf_.reserve(ByteSource::kBufferSize);
-}
+ByteSink::ByteSink(std::vector<std::uint8_t>* memory)
+    : fd_(-1), owns_(false), memory_(memory), buf_(std::make_unique<std::uint8_t[]>(ByteSource::kBufferSize)) {}
 
 ByteSink::~ByteSink() {
   (void)flush();
@@ -319,7 +328,7 @@ Status ByteSink::emit(const std::uint8_t* p, std::size_t n) {
 
 Status ByteSink::write(const void* src, std::size_t n) {
   const auto* p = static_cast<const std::uint8_t*>(src);
-  if (buf_.size() + n > ByteSource::kBufferSize) {
+  if (used_ + n > ByteSource::kBufferSize) {
     LS_TRY(flush());
     if (n >= ByteSource::kBufferSize) {
       LS_TRY(emit(p, n));
@@ -327,7 +336,8 @@ Status ByteSink::write(const void* src, std::size_t n) {
       return Ok{};
     }
   }
-  buf_.insert(buf_.end(), p, p + n);
+  std::memcpy(buf_.get() + used_, p, n);
+  used_ += n;
   offset_ += n;
   return Ok{};
 }
@@ -352,8 +362,8 @@ Status ByteSink::counted_string(const std::string& s) {
 }
 
 Status ByteSink::flush() {
-  Status st = emit(buf_.data(), buf_.size());
-  buf_.clear();
+  Status st = emit(buf_.get(), used_);
+  used_ = 0;
   return st;
 }
 

@@ -84,6 +84,15 @@ class ByteSource {
   // Mapped mode: maps the window holding file position pos (data_/pos_/len_ follow).
   Status map_at(std::uint64_t pos);
   void unmap();
+  // The next n bytes when the buffer (or mapped window) already holds them, consumed; else null.
+  // The integer readers' fast path: a RAM section is mostly 8-byte page headers.
+  const std::uint8_t* take_buffered(std::size_t n) {
+    if (len_ - pos_ < n) return nullptr;
+    const std::uint8_t* p = data_ + pos_;
+    pos_ += n;
+    offset_ += n;
+    return p;
+  }
   // One read(2) (or ByteInput::read_some) into dst; 0 at the end.
   Result<std::size_t> raw_read(std::uint8_t* dst, std::size_t n);
   std::unique_ptr<ByteInput> input_;
@@ -134,7 +143,8 @@ class ByteSink {
   int fd_;
   bool owns_;
   std::vector<std::uint8_t>* memory_ = nullptr;
-  std::vector<std::uint8_t> buf_;
+  std::unique_ptr<std::uint8_t[]> buf_;  // kBufferSize bytes, used_ of them filled
+  std::size_t used_ = 0;
   std::uint64_t offset_ = 0;
   struct Zstd;
   std::unique_ptr<Zstd> zstd_;

@@ -176,6 +176,20 @@ Status StreamReader::end_section() {
 }
 
 namespace {
+// A string as JSON text. Plain printable ASCII (every name a description holds) is copied as is;
+// anything else goes through nlohmann's escaping (and its invalid-UTF-8 replacement).
+void append_json_string(const std::string& s, std::string& out) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      out += json_text(Json(s));
+      return;
+    }
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
 void qemu_json(const Json& j, std::string& out) {
   if (j.is_object()) {
     out += '{';
@@ -183,7 +197,7 @@ void qemu_json(const Json& j, std::string& out) {
     for (auto it = j.begin(); it != j.end(); ++it) {
       if (!first) out += ", ";
       first = false;
-      out += json_text(Json(it.key()));
+      append_json_string(it.key(), out);
       out += ": ";
       qemu_json(it.value(), out);
     }
@@ -197,6 +211,12 @@ void qemu_json(const Json& j, std::string& out) {
       qemu_json(v, out);
     }
     out += ']';
+  } else if (j.is_string()) {
+    append_json_string(j.get_ref<const std::string&>(), out);
+  } else if (j.is_number_unsigned()) {
+    fmt::format_to(std::back_inserter(out), "{}", j.get<std::uint64_t>());
+  } else if (j.is_number_integer()) {
+    fmt::format_to(std::back_inserter(out), "{}", j.get<std::int64_t>());
   } else {
     out += json_text(j);
   }
@@ -218,10 +238,10 @@ Result<Json> parse_vmdesc(const std::string& text, std::uint64_t offset) {
   return j;
 }
 
-Result<Json> StreamReader::read_vmdesc() {
+Result<std::optional<std::string>> StreamReader::read_vmdesc_text(std::uint64_t& offset) {
   if (!eof_seen_) return Error{"StreamReader::read_vmdesc() before EOF"};
   LS_TRY_ASSIGN(bool end, src_.at_end());
-  if (end) return Json(nullptr);
+  if (end) return std::optional<std::string>();
   std::uint64_t off = src_.offset();
   LS_TRY_ASSIGN(std::uint8_t type, src_.u8());
   if (type != kVmDescription)
@@ -240,7 +260,23 @@ Result<Json> StreamReader::read_vmdesc() {
   }
   LS_TRY_ASSIGN(bool done, src_.at_end());
   if (!done) return at(src_.offset(), "bytes after the VM description");
-  return parse_vmdesc(text, off + 5);
+  offset = off + 5;
+  return std::optional<std::string>(std::move(text));
+}
+
+Result<Json> StreamReader::read_vmdesc() {
+  std::uint64_t off = 0;
+  LS_TRY_ASSIGN(std::optional<std::string> text, read_vmdesc_text(off));
+  if (!text) return Json(nullptr);
+  return parse_vmdesc(*text, off);
+}
+
+Status StreamReader::check_vmdesc() {
+  std::uint64_t off = 0;
+  LS_TRY_ASSIGN(std::optional<std::string> text, read_vmdesc_text(off));
+  // A syntax check without building the document (the parser is iterative: no depth to bound).
+  if (text && !Json::accept(*text)) return at(off, "VM description: not valid JSON");
+  return Ok{};
 }
 
 namespace {

@@ -77,6 +77,9 @@ class StreamReader {
   // After EOF: the trailing vmdesc (null json when the stream ends right after EOF).
   // Fails on bytes after the JSON, a length over the limit, or JSON that does not parse.
   Result<Json> read_vmdesc();
+  // Reads the trailing VM description and checks only that it is JSON (a loader, which has no use
+  // for it: parsing it would cost as much as loading a small machine).
+  Status check_vmdesc();
 
   ByteSource& body() { return src_; }
   const SectionHeader& current() const { return current_; }
@@ -85,6 +88,8 @@ class StreamReader {
   std::string where() const;
 
  private:
+  // The VM description's text and its offset, or nullopt when the stream ends after EOF.
+  Result<std::optional<std::string>> read_vmdesc_text(std::uint64_t& offset);
   ByteSource& src_;
   ReaderLimits limits_;
   bool header_done_ = false;
