@@ -425,6 +425,11 @@ void VirtMachine::drop_translations() {
   for (auto& h : harts_) core::flush_translations(*h);
 }
 
+void VirtMachine::resync_clock() {
+  clock_.running_icount = nullptr;
+  clock_.other_harts_icount = icount();
+}
+
 // Stream order: harts, then devices as QEMU registers them on this board, then the board and the
 // input layer. idstrs and instance ids are QEMU's where QEMU has the device.
 void VirtMachine::register_sections() {

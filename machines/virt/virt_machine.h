@@ -98,6 +98,9 @@ class VirtMachine {
   const ConsoleScript& const_console_script() const { return script_; }
   // After a load: decoded code and cached translations belong to the old memory contents.
   void drop_translations();
+  // After a load: the clock counts the loaded harts' instructions (run() keeps it current while
+  // running; without this a save before the next run() would record the pre-load time).
+  void resync_clock();
   // XXH3-64 of one section's full state (its digest input), or of the sections and RAM (digest()).
   Result<u64> section_digest(const MachineSection& s) const;
 
