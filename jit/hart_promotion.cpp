@@ -165,9 +165,11 @@ std::vector<int64_t> promote_hart_fields(llvm::Function& fn, llvm::Value* hart, 
     if (f.kept_in_memory) continue;
     f.index = static_cast<unsigned>(live.size());
     f.offset = offset;
+    // Copies: clang 14 cannot capture structured bindings in a lambda.
+    const int64_t field_begin = offset, field_end = offset + static_cast<int64_t>(f.size);
     auto within = [&](const std::vector<HartRange>& ranges) {
       return std::any_of(ranges.begin(), ranges.end(), [&](const HartRange& r) {
-        return offset < r.end && r.begin < offset + static_cast<int64_t>(f.size);
+        return field_begin < r.end && r.begin < field_end;
       });
     };
     f.in_register_file = within(hart_layout.register_file);
