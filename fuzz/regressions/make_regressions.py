@@ -129,6 +129,9 @@ def main():
     desc_text = dumps({'page_size': 4096, 'devices': []})
     streams['ram-many-huge-blocks'] = good[:ram_start] + ram + b'\x06' + struct.pack('>I', len(desc_text)) + desc_text
 
+    # A stream that ends inside the header: the walk stops before any VM description is read.
+    streams['truncated-header'] = good[:4]
+
     for name, data in streams.items():
         plain = out / (name + '.mig')
         plain.write_bytes(data)

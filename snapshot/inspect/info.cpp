@@ -1,5 +1,7 @@
 #include "snapshot/inspect/info.h"
 
+#include "snapshot/stream/json_access.h"
+
 #include <fmt/format.h>
 
 #include "snapshot/inspect/values.h"
@@ -101,7 +103,9 @@ Json info_json(const StreamInfo& info) {
     ram.push_back(Json{{"block", b.idstr}, {"length", b.used_length}, {"zero_pages", b.zero_pages},
                        {"data_pages", b.data_pages}});
   j["ram"] = ram;
-  j["vmdesc"] = w.has_vmdesc ? Json{{"present", true}, {"devices", w.vmdesc["devices"].size()}}
+  // A walk that failed before the VM description was read leaves has_vmdesc set and vmdesc null.
+  const Json* devices = stream::json_member(w.vmdesc, "devices");
+  j["vmdesc"] = w.has_vmdesc ? Json{{"present", true}, {"devices", devices ? devices->size() : 0}}
                              : Json{{"present", false}, {"reason", w.no_vmdesc_reason}};
   Json own = Json::array();
   for (const auto& ph : info.page_hashes) {
