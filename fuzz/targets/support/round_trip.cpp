@@ -1,0 +1,65 @@
+#include "fuzz/targets/support/round_trip.h"
+
+#include <cstdio>
+#include <vector>
+
+#include "fuzz/targets/support/small_machine.h"
+#include "fuzz/targets/support/stream_layout.h"
+#include "machines/virt/virt_snapshot.h"
+#include "snapshot/stream/byte_source.h"
+
+namespace lockstep::fuzz {
+
+namespace {
+
+namespace virt = machines::virt;
+namespace st = snapshot::stream;
+
+[[noreturn]] void finding(const std::string& step, const std::string& what) {
+  std::fprintf(stderr, "round trip failed after %s: %s\n", step.c_str(), what.c_str());
+  __builtin_trap();
+}
+
+std::vector<std::uint8_t> save(const virt::VirtMachine& m, const std::string& step, const char* which) {
+  std::vector<std::uint8_t> bytes;
+  st::ByteSink sink(&bytes);
+  if (auto r = virt::save_snapshot(m, sink); !r) finding(step, std::string(which) + " save: " + r.error().message);
+  if (Status s = sink.flush(); !s) finding(step, std::string(which) + " flush: " + s.error().message);
+  return bytes;
+}
+
+// "offset 1234 (section 'serial' instance 0, body byte 7)": where two saves of one state part.
+std::string first_difference(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b) {
+  std::size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+  std::string where = "offset " + std::to_string(i);
+  if (const auto layout = parse_stream_layout(a)) {
+    for (const StreamSection& s : layout->sections) {
+      if (i < s.begin || i >= s.end || !s.has_idstr) continue;
+      const std::string idstr(a.begin() + static_cast<std::ptrdiff_t>(s.begin + 6),
+                              a.begin() + static_cast<std::ptrdiff_t>(s.begin + 6 + a[s.begin + 5]));
+      where += " (section '" + idstr + "' instance " + std::to_string(read_be32(a, s.header_end - 8)) +
+               ", body byte " + std::to_string(i - s.header_end) + ")";
+    }
+  }
+  return where;
+}
+
+}  // namespace
+
+void require_round_trip(const virt::VirtMachine& m, const std::string& step) {
+  const std::vector<std::uint8_t> stream = save(m, step, "source");
+  auto copy = make_small_machine(m.config().machine);
+  auto src = st::ByteSource::from_memory(stream);
+  if (Status s = virt::load_snapshot(*copy, *src); !s) finding(step, "load of the machine's own stream: " + s.error().message);
+  if (copy->digest() != m.digest()) finding(step, "the loaded machine's digest differs from the source's");
+  const std::vector<std::uint8_t> again = save(*copy, step, "copy");
+  if (again != stream)
+    finding(step, "the loaded machine saves a different stream (sizes " + std::to_string(stream.size()) + " and " +
+                      std::to_string(again.size()) + ", first difference at " + first_difference(stream, again) +
+                      "; icount " + std::to_string(m.icount()) + " and " + std::to_string(copy->icount()) +
+                      ", virtual ns " + std::to_string(m.clock_now_ns()) + " and " +
+                      std::to_string(copy->clock_now_ns()) + ")");
+}
+
+}  // namespace lockstep::fuzz
