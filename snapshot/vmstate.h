@@ -565,6 +565,11 @@ std::uint32_t wire_elems(const Field<S>& f, const S& s) {
   return f.shape == Shape::Scalar ? 1 : f.capacity;
 }
 
+// Set for the duration of save(..., {.every_subsection = true}): nested struct fields save
+// through fixed function pointers that cannot carry the option. Per thread, so parallel saves of
+// other machines are unaffected.
+inline thread_local bool every_subsection = false;
+
 template <class S>
 Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int version_id) {
   // version_id 0: the description's own version (nested structs and subsections always use theirs).
@@ -600,7 +605,7 @@ Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int ver
   for (const Section<S>* sub : d.subsections) {
     if (sub->until_version && v > sub->until_version) continue;
     if (sub->enabled && !sub->enabled(s)) continue;
-    if (sub->needed && !sub->needed(s)) continue;
+    if (sub->needed && !detail::every_subsection && !sub->needed(s)) continue;
     w.put_u8(kSubsectionByte);
     w.put_counted(sub->name);
     w.put_be32(static_cast<std::uint32_t>(sub->version));
@@ -722,7 +727,11 @@ void visit_storage(const Section<S>& d, S& s, const StorageVisitor& fn, const st
 // number into the section header. Below min_version or above version is refused.
 struct SaveOptions {
   int version = 0;
+  // Write every subsection whatever its needed() says (enabled() and until_version still hold):
+  // the whole state, for comparing two machines when a needed() may lie (`lockstep fuzz`).
+  bool every_subsection = false;
 };
+
 
 // Appends the section body (fields, then needed subsections) to w. With vmdesc, also fills the
 // vmsd part of the vmdesc entry ({"vmsd_name","version","fields"[,"subsections"]}) in the same walk.
@@ -731,6 +740,11 @@ Status save(const Section<S>& d, const S& s, Writer& w, Json* vmdesc = nullptr, 
   if (opt.version != 0 && (opt.version > d.version || opt.version < d.min_version))
     return Error{fmt::format("{}: cannot save as version_id {}: the description has versions {}..{}", d.name,
                              opt.version, d.min_version, d.version)};
+  struct Scope {
+    bool saved = detail::every_subsection;
+    ~Scope() { detail::every_subsection = saved; }
+  } scope;
+  detail::every_subsection = opt.every_subsection || scope.saved;
   return detail::save_body(d, s, w, vmdesc, opt.version);
 }
 

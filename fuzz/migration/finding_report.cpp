@@ -86,7 +86,9 @@ std::vector<std::string> first_differences(const fs::path& a, const fs::path& b)
 Result<std::string> write_finding_report(const MigrationOracle& oracle, const MigrationCase& found,
                                          const MigrationCase& minimised, const Finding& finding,
                                          const std::string& out_dir) {
-  const fs::path dir = fs::path(out_dir) / fmt::format("case-{:016x}", found.seed);
+  const fs::path dir = fs::path(out_dir) / (found.seed ? fmt::format("case-{:016x}", found.seed)
+                                                      : fmt::format("version-pair-{}-{}", found.legs.front().version,
+                                                                    found.legs.back().version));
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Error{fmt::format("cannot create {}: {}", dir.string(), ec.message())};
@@ -114,7 +116,20 @@ Result<std::string> write_finding_report(const MigrationOracle& oracle, const Mi
     return nullptr;
   };
   if (shown.kind == Finding::Kind::StateChangedByLoad && shown.cut) {
-    if (const CutResult* c = cut_at(run, *shown.cut)) LS_TRY(diff_cut(*c, fmt::format("loaded-{}.mig", c->icount)));
+    if (const CutResult* c = cut_at(run, *shown.cut)) {
+      LS_TRY(diff_cut(*c, fmt::format("loaded-{}.mig", c->icount)));
+      if (!c->whole_state_differs.empty()) {
+        // Both machines with every subsection on the wire: what needed() left out shows here.
+        const fs::path a = dir / fmt::format("whole-source-{}.mig", c->icount);
+        const fs::path b = dir / fmt::format("whole-loaded-{}.mig", c->icount);
+        LS_TRY(write_bytes(a, c->source_whole));
+        LS_TRY(write_bytes(b, c->loaded_whole));
+        diffs = first_differences(a, b);
+        compared = fmt::format("{} and {} (source and destination at the cut, every subsection saved whether "
+                               "needed() or not)",
+                               a.filename().string(), b.filename().string());
+      }
+    }
   } else if (shown.kind == Finding::Kind::LoadRefusedButCompatible && shown.cut) {
     // The loader refused (its own digest check, say): load again without that check, to show what
     // the refused load would have produced.
@@ -139,14 +154,18 @@ Result<std::string> write_finding_report(const MigrationOracle& oracle, const Mi
 
   std::string text = fmt::format("lockstep fuzz migration: {}\n\n{}\n", finding_kind_name(shown.kind), shown.summary);
   for (const auto& d : shown.details) text += "  " + d + "\n";
-  text += fmt::format("\nfound:     case {:016x}: {}\n", found.seed, describe_case(found, oracle.guests()[found.guest].name));
+  text += fmt::format("\nfound:     {}: {}\n", found.seed ? fmt::format("case {:016x}", found.seed) : "version-pair check",
+                      describe_case(found, oracle.guests()[found.guest].name));
   text += fmt::format("minimised: {}\n", describe_case(minimised, g.name));
   if (!again) text += "(the minimised case no longer shows it: the streams below are of the minimised case)\n";
   if (!compared.empty()) {
     text += fmt::format("\nsnapshot diff of {}:\n", compared);
     for (const auto& d : diffs) text += "  " + d + "\n";
   }
-  text += fmt::format("\nagain: lockstep fuzz migration --case {:016x} (with the same guests and options)\n", found.seed);
+  if (found.seed)
+    text += fmt::format("\nagain: lockstep fuzz migration --case {:016x} (with the same guests and options)\n", found.seed);
+  else
+    text += "\nagain: lockstep fuzz migration with the same guests (the version-pair check runs first)\n";
   text += "by hand: sh reproduce.sh\n";
   LS_TRY(write_text(dir / "report.txt", text));
   LS_TRY(write_text(dir / "reproduce.sh", reproduce_script(oracle, minimised)));

@@ -157,6 +157,17 @@ Result<FuzzSummary> fuzz_migrations(MigrationOracle& oracle, const FuzzOptions& 
     std::fflush(options.progress);
   };
 
+  // Every version pair first (static check against an actual load), unless one case is asked for.
+  if (!options.only_case) {
+    if (auto pair = oracle.check_version_pairs()) {
+      found.emplace(std::move(*pair));
+      limit.store(0);
+    } else if (options.progress) {
+      fmt::print(options.progress, "fuzz migration: {0}x{0} machine-version pairs on {1} guests: static check and "
+                                   "load agree\n",
+                 space.versions.size(), oracle.guests().size());
+    }
+  }
   std::vector<std::thread> threads;
   for (unsigned t = 0; t < jobs; ++t) threads.emplace_back(worker);
   // The main thread watches the clock and prints progress.

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "machines/virt/virt_snapshot.h"
 #include "snapshot/stream/byte_source.h"  // LS_TRY_ASSIGN
@@ -174,6 +175,23 @@ const StaticVerdict& MigrationOracle::verdict(std::size_t guest, const std::stri
   return verdicts_[guest].at({from, to});
 }
 
+std::optional<std::pair<MigrationCase, Finding>> MigrationOracle::check_version_pairs() const {
+  for (std::size_t g = 0; g < guests_.size(); ++g) {
+    const u64 length = straight_[g].begin()->second.icount;
+    if (length < 2) continue;
+    for (const std::string& a : versions_) {
+      for (const std::string& b : versions_) {
+        MigrationCase c;
+        c.guest = g;
+        c.cuts = {length / 2};
+        c.legs = {Leg{a, Engine::Interpreter}, Leg{b, Engine::Interpreter}};
+        if (auto f = check(c)) return std::make_pair(std::move(c), std::move(*f));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<Finding> MigrationOracle::check(const MigrationCase& c, bool capture) const {
   return judge(c, run_migrated(guests_[c.guest], c.cuts, c.legs, engine_, capture));
 }
@@ -223,6 +241,15 @@ std::optional<Finding> MigrationOracle::judge(const MigrationCase& c, const Resu
       f.summary = fmt::format("`snapshot check {} {}` says incompatible, but the load at icount {} worked", from.version,
                               to.version, cut.icount);
       for (const auto& issue : v.errors) f.details.push_back("check: " + issue.message);
+      return f;
+    }
+    if (!cut.whole_state_differs.empty()) {
+      f.kind = Finding::Kind::StateChangedByLoad;
+      f.summary = fmt::format("the machine loaded at icount {} ({} -> {}) is not the one saved: the whole state "
+                              "(every subsection, needed() or not) differs in {}",
+                              cut.icount, from.version, to.version, fmt::join(cut.whole_state_differs, ", "));
+      if (cut.loaded_digest == cut.source_digest)
+        f.details.push_back("the digests agree: state that a subsection's needed() kept off the wire (and out of the digest)");
       return f;
     }
     if (cut.loaded_digest != cut.source_digest) {

@@ -54,6 +54,10 @@ class MigrationOracle {
   const RunEnd& straight(std::size_t guest, const std::string& version) const;
   const StaticVerdict& verdict(std::size_t guest, const std::string& from, const std::string& to) const;
 
+  // Every machine-version pair (A, B), for every guest: a cut halfway through the run on A, loaded
+  // into B, judged as check() does (static check and load must agree). Returns the first finding.
+  std::optional<std::pair<MigrationCase, Finding>> check_version_pairs() const;
+
   // Runs the case and returns the first property it breaks.
   std::optional<Finding> check(const MigrationCase& c, bool capture = false) const;
   // check() with everything captured, for the report: the run itself is returned too.

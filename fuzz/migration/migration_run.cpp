@@ -1,5 +1,7 @@
 #include "fuzz/migration/migration_run.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "machines/virt/virt_snapshot.h"
@@ -29,13 +31,30 @@ Result<FuzzMachine> FuzzMachine::create(const FuzzGuest& guest, const Leg& leg, 
   return m;
 }
 
-Result<std::vector<std::uint8_t>> save_to_memory(const VirtMachine& vm, u64* digest) {
+Result<std::vector<std::uint8_t>> save_to_memory(const VirtMachine& vm, u64* digest, bool every_subsection) {
   std::vector<std::uint8_t> bytes;
   snapshot::stream::ByteSink sink(&bytes);
-  LS_TRY_ASSIGN(machines::virt::SaveStats stats, machines::virt::save_snapshot(vm, sink));
+  LS_TRY_ASSIGN(machines::virt::SaveStats stats,
+                machines::virt::save_snapshot(vm, sink, machines::virt::SaveOptions{.every_subsection = every_subsection}));
   LS_TRY(sink.finish());
   if (digest) *digest = stats.digest;
   return bytes;
+}
+
+Result<std::vector<std::string>> whole_state_differences(const VirtMachine& a, const VirtMachine& b) {
+  std::vector<std::string> differ;
+  const auto& sa = a.sections();
+  const auto& sb = b.sections();
+  if (sa.size() != sb.size()) return Error{"the two machines have different sections"};
+  for (std::size_t i = 0; i < sa.size(); ++i) {
+    snapshot::Writer wa, wb;
+    LS_TRY(sa[i]->save_every_subsection(wa, nullptr));
+    LS_TRY(sb[i]->save_every_subsection(wb, nullptr));
+    if (wa.bytes().size() != wb.bytes().size() ||
+        !std::equal(wa.bytes().begin(), wa.bytes().end(), wb.bytes().begin()))
+      differ.push_back(fmt::format("'{}' instance {}", sa[i]->idstr(), sa[i]->instance()));
+  }
+  return differ;
 }
 
 namespace {
@@ -96,9 +115,12 @@ Result<MigratedRun> run_migrated(const FuzzGuest& guest, std::span<const u64> cu
       return run;
     }
     c.loaded_digest = next.vm().digest();
+    LS_TRY_ASSIGN(c.whole_state_differs, whole_state_differences(m.vm(), next.vm()));
     if (capture) {
       c.stream = std::move(stream);
       LS_TRY_ASSIGN(c.loaded_state, save_to_memory(next.vm()));
+      LS_TRY_ASSIGN(c.source_whole, save_to_memory(m.vm(), nullptr, true));
+      LS_TRY_ASSIGN(c.loaded_whole, save_to_memory(next.vm(), nullptr, true));
     }
     m = std::move(next);
   }

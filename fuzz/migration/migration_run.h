@@ -46,6 +46,11 @@ struct CutResult {
   u64 loaded_digest = 0;  // of the machine that loaded, before it ran (0 when the load failed)
   std::vector<std::uint8_t> stream;        // what went over the wire (only when captured)
   std::vector<std::uint8_t> loaded_state;  // the loaded machine saved again at once (captured)
+  // Sections ("idstr instance") whose whole state, every subsection included whatever needed()
+  // says, differs between the two machines right after the load: what a lying needed() hides
+  // from the digest.
+  std::vector<std::string> whole_state_differs;
+  std::vector<std::uint8_t> source_whole, loaded_whole;  // both machines, every subsection (captured)
 };
 
 struct MigratedRun {
@@ -85,7 +90,12 @@ Result<RunEnd> run_straight(const FuzzGuest& guest, const Leg& leg, const Engine
 Result<MigratedRun> run_migrated(const FuzzGuest& guest, std::span<const u64> cuts, std::span<const Leg> legs,
                                  const EngineOptions& engine, bool capture, bool check_digests = true);
 
+// Sections whose whole state (every subsection) differs between two machines of one configuration.
+Result<std::vector<std::string>> whole_state_differences(const machines::virt::VirtMachine& a,
+                                                         const machines::virt::VirtMachine& b);
+
 // The stream, and the saved machine's digest (computed by the save from its page hashes).
-Result<std::vector<std::uint8_t>> save_to_memory(const machines::virt::VirtMachine& vm, u64* digest = nullptr);
+Result<std::vector<std::uint8_t>> save_to_memory(const machines::virt::VirtMachine& vm, u64* digest = nullptr,
+                                                 bool every_subsection = false);
 
 }  // namespace lockstep::fuzz::migration

@@ -35,6 +35,8 @@ class MachineSection {
   virtual Status save(snapshot::Writer& w, Json* vmdesc) const = 0;
   // Body bytes at the description's own version: every field (the digest's input).
   virtual Status save_full(snapshot::Writer& w) const = 0;
+  // save() with every subsection, needed or not: the whole state (for comparisons, never the wire).
+  virtual Status save_every_subsection(snapshot::Writer& w, Json* vmdesc) const = 0;
   virtual Status stage(snapshot::Reader& r, int version_id) = 0;
   virtual void commit() = 0;
   virtual void discard() = 0;
@@ -77,6 +79,10 @@ class DescribedSection final : public MachineSection {
     return snapshot::vm::save(desc_, get_(), w, vmdesc, snapshot::vm::SaveOptions{.version = wire_version_});
   }
   Status save_full(snapshot::Writer& w) const override { return snapshot::vm::save(desc_, get_(), w); }
+  Status save_every_subsection(snapshot::Writer& w, Json* vmdesc) const override {
+    return snapshot::vm::save(desc_, get_(), w, vmdesc,
+                              snapshot::vm::SaveOptions{.version = wire_version_, .every_subsection = true});
+  }
   Status stage(snapshot::Reader& r, int version_id) override {
     S copy = get_();
     if (Status st = snapshot::vm::load(desc_, copy, r, version_id); !st) return st;

@@ -27,7 +27,12 @@ struct SaveStats {
   u64 digest = 0;  // VirtMachine::digest() of the saved machine (the stream's lockstep/run digest)
 };
 
-Result<SaveStats> save_snapshot(const VirtMachine& m, snapshot::stream::ByteSink& out);
+struct SaveOptions {
+  // Every subsection on the wire, needed() or not: a stream of the whole state, for `snapshot diff`
+  // of two machines where a needed() may hide a difference (`lockstep fuzz migration`'s reports).
+  bool every_subsection = false;
+};
+Result<SaveStats> save_snapshot(const VirtMachine& m, snapshot::stream::ByteSink& out, const SaveOptions& opts = {});
 // Written atomically (temporary file, fsync, rename); a name ending in ".zst" gets a zstd frame.
 Result<SaveStats> save_snapshot_file(const VirtMachine& m, const std::string& path);
 
