@@ -35,14 +35,17 @@ Status hart_post_load(Hart& h, int) {
 }
 
 bool pmp_needed(const Hart& h) {
-  for (auto v : h.csr.pmp.cfg)
-    if (v) return true;
-#ifndef LOCKSTEP_PLANT_PMP_NEEDED_LIES
-  for (auto v : h.csr.pmp.addr)
-    if (v) return true;
+#ifdef LOCKSTEP_PLANT_PMP_NEEDED_LIES
+  // Planted bug, defined only by a test build (tests/planted): an off-by-one that skips entry 0, so
+  // a PMP set up in entry 0 alone (what every test guest's crt0 does) is never sent.
+  constexpr std::size_t first = 1;
+#else
+  constexpr std::size_t first = 0;
 #endif
-  // (planted bug, defined only by a test build, tests/planted: pmpaddr set while every pmpcfg is
-  // still zero is not sent, and the destination resets it)
+  for (std::size_t i = first; i < h.csr.pmp.cfg.size(); ++i)
+    if (h.csr.pmp.cfg[i]) return true;
+  for (std::size_t i = first; i < h.csr.pmp.addr.size(); ++i)
+    if (h.csr.pmp.addr[i]) return true;
   return false;
 }
 
