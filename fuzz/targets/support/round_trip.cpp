@@ -1,5 +1,6 @@
 #include "fuzz/targets/support/round_trip.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -60,6 +61,28 @@ void require_round_trip(const virt::VirtMachine& m, const std::string& step) {
                       "; icount " + std::to_string(m.icount()) + " and " + std::to_string(copy->icount()) +
                       ", virtual ns " + std::to_string(m.clock_now_ns()) + " and " +
                       std::to_string(copy->clock_now_ns()) + ")");
+}
+
+SectionRoundTrip::SectionRoundTrip(const std::string& machine) : copy_(make_small_machine(machine)) {}
+
+void SectionRoundTrip::require(const virt::VirtMachine& m, const std::string& step) {
+  const auto& sections = m.sections();
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    const virt::MachineSection& from = *sections[i];
+    virt::MachineSection& to = *copy_->sections()[i];
+    const std::string name = "section '" + from.idstr() + "' instance " + std::to_string(from.instance());
+    snapshot::Writer saved;
+    if (Status s = from.save(saved, nullptr); !s) finding(step, name + " save: " + s.error().message);
+    snapshot::Reader reader(saved.bytes());
+    if (Status s = to.stage(reader, from.wire_version()); !s) finding(step, name + " load: " + s.error().message);
+    if (reader.remaining() != 0) finding(step, name + ": the load left " + std::to_string(reader.remaining()) + " bytes unread");
+    to.commit();
+    snapshot::Writer again;
+    if (Status s = to.save(again, nullptr); !s) finding(step, name + " save of the copy: " + s.error().message);
+    if (again.bytes().size() != saved.bytes().size() ||
+        !std::equal(saved.bytes().begin(), saved.bytes().end(), again.bytes().begin()))
+      finding(step, name + ": the loaded copy saves different bytes");
+  }
 }
 
 }  // namespace lockstep::fuzz
