@@ -24,7 +24,11 @@ cmake -S "$source_dir" -B "$build_dir" -G Ninja \
 cmake --build "$build_dir" -j "$jobs" --target fuzz_targets fuzz_seeds
 
 seeds=$build_dir/fuzz/targets/seeds
-mkdir -p "$OUT/lib"
+mkdir -p "$OUT/lib" "$OUT/fuzz_migration_guests"
+# fuzz_migration's guests (fuzz/targets/migration_target.cpp looks beside its binary): small test guests.
+for g in hello plic_uart rtc timer mmio_faults pmp; do
+  cp "$build_dir/tests/guests/$g.elf" "$OUT/fuzz_migration_guests/"
+done
 for src in "$source_dir"/fuzz/targets/*_target.cpp; do
   name=fuzz_$(basename "$src" _target.cpp)
   cp "$build_dir/fuzz/targets/$name" "$OUT/"

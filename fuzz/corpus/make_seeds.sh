@@ -14,7 +14,7 @@ set -euo pipefail
 lockstep=$1 guests=$2 out=$3 qemu=${4:-}
 export ASAN_OPTIONS=detect_leaks=0  # a sanitizer build of lockstep writes the seeds: its exit is not the point
 rm -rf "$out"
-mkdir -p "$out"/{streams,stream-pairs,schema-pairs,elf,options,mmio,virtio}
+mkdir -p "$out"/{streams,stream-pairs,schema-pairs,elf,options,mmio,virtio,migration}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -77,6 +77,13 @@ strip=$(command -v riscv64-unknown-elf-strip || true)
 for g in hello htif_exit0 timer virtio_rng; do
   [ -f "$guests/$g.elf" ] || continue
   if [ -n "$strip" ]; then "$strip" -o "$out/elf/$g.elf" "$guests/$g.elf"; else cp "$guests/$g.elf" "$out/elf/"; fi
+done
+
+# --- migration cases (fuzz/migration/migration_case.h decode_case: 8 bytes per choice, little-endian) -----
+# guest, cut count, then per cut: early-or-anywhere, position; then versions and engines. A few byte
+# strings that reach one, two and three cuts on different guests; libFuzzer takes it from there.
+for i in 0 1 2 3 4 5 6 7; do
+  head -c $((24 + 40 * (i % 3))) /dev/zero | tr '\0' "\\$(printf '%03o' $((i * 37 + 1)))" > "$out/migration/case-$i"
 done
 
 # --- option values ---------------------------------------------------------------------------------------

@@ -326,18 +326,16 @@ Status ByteSink::emit(const std::uint8_t* p, std::size_t n) {
   return Ok{};
 }
 
-Status ByteSink::write(const void* src, std::size_t n) {
+Status ByteSink::write_through(const void* src, std::size_t n) {
   const auto* p = static_cast<const std::uint8_t*>(src);
-  if (used_ + n > ByteSource::kBufferSize) {
-    LS_TRY(flush());
-    if (n >= ByteSource::kBufferSize) {
-      LS_TRY(emit(p, n));
-      offset_ += n;
-      return Ok{};
-    }
+  LS_TRY(flush());
+  if (n >= ByteSource::kBufferSize) {
+    LS_TRY(emit(p, n));
+    offset_ += n;
+    return Ok{};
   }
-  std::memcpy(buf_.get() + used_, p, n);
-  used_ += n;
+  std::memcpy(buf_.get(), p, n);
+  used_ = n;
   offset_ += n;
   return Ok{};
 }
@@ -349,11 +347,6 @@ Status ByteSink::be16(std::uint16_t v) {
 Status ByteSink::be32(std::uint32_t v) {
   std::uint8_t b[4] = {std::uint8_t(v >> 24), std::uint8_t(v >> 16), std::uint8_t(v >> 8), std::uint8_t(v)};
   return write(b, 4);
-}
-Status ByteSink::be64(std::uint64_t v) {
-  std::uint8_t b[8];
-  for (int i = 0; i < 8; ++i) b[i] = std::uint8_t(v >> (56 - 8 * i));
-  return write(b, 8);
 }
 Status ByteSink::counted_string(const std::string& s) {
   if (s.size() > 255) return Error{fmt::format("counted string too long ({} bytes): {}", s.size(), s)};

@@ -3,6 +3,7 @@
 // and a buffered writer. Every read is checked; running out of bytes is an Error naming the offset.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -121,11 +122,22 @@ class ByteSink {
   static Result<std::unique_ptr<ByteSink>> create_file(const std::string& path);
 
   std::uint64_t offset() const { return offset_; }
-  Status write(const void* src, std::size_t n);
+  // Inline while the bytes fit the buffer: a RAM section is millions of 8-byte page headers.
+  Status write(const void* src, std::size_t n) {
+    if (n > ByteSource::kBufferSize - used_) return write_through(src, n);
+    std::memcpy(buf_.get() + used_, src, n);
+    used_ += n;
+    offset_ += n;
+    return Ok{};
+  }
   Status u8(std::uint8_t v) { return write(&v, 1); }
   Status be16(std::uint16_t v);
   Status be32(std::uint32_t v);
-  Status be64(std::uint64_t v);
+  Status be64(std::uint64_t v) {
+    std::uint8_t b[8];
+    for (int i = 0; i < 8; ++i) b[i] = std::uint8_t(v >> (56 - 8 * i));
+    return write(b, 8);
+  }
   Status counted_string(const std::string& s);
   // Hands buffered bytes to the fd (through the compressor when zstd is on).
   Status flush();
@@ -139,6 +151,7 @@ class ByteSink {
 
  private:
   Status emit(const std::uint8_t* p, std::size_t n);  // to the fd, compressing when zstd is on
+  Status write_through(const void* src, std::size_t n);  // write() when the buffer is too full
   Status write_fd(const std::uint8_t* p, std::size_t n);
   int fd_;
   bool owns_;
