@@ -1,5 +1,8 @@
 #include "tools/migration_channel.h"
 
+#include <poll.h>
+#include <sys/time.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -93,7 +96,8 @@ IncomingChannel::~IncomingChannel() {
   if (!unlink_.empty()) ::unlink(unlink_.c_str());
 }
 
-Result<IncomingChannel> IncomingChannel::open(const MigrationEndpoint& e, void (*on_listening)(const std::string&)) {
+Result<IncomingChannel> IncomingChannel::open(const MigrationEndpoint& e, void (*on_listening)(const std::string&),
+                                              unsigned timeout_s) {
   if (e.kind == MigrationEndpoint::File) {
     int fd = ::open(e.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Error{fmt::format("cannot open '{}': {}", e.path, std::strerror(errno))};
@@ -127,6 +131,18 @@ Result<IncomingChannel> IncomingChannel::open(const MigrationEndpoint& e, void (
     return Error{fmt::format("cannot listen on {}: {}", e.text, std::strerror(err))};
   }
   if (on_listening) on_listening(e.text);
+  if (timeout_s > 0) {
+    pollfd p{ls, POLLIN, 0};
+    int n;
+    do n = ::poll(&p, 1, static_cast<int>(timeout_s) * 1000);
+    while (n < 0 && errno == EINTR);
+    if (n == 0) {
+      ::close(ls);
+      if (!unlink_path.empty()) ::unlink(unlink_path.c_str());
+      return Error{fmt::format("no migration source connected to {} within {} s (--incoming-timeout)", e.text,
+                               timeout_s)};
+    }
+  }
   int fd;
   do fd = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
   while (fd < 0 && errno == EINTR);
@@ -134,6 +150,10 @@ Result<IncomingChannel> IncomingChannel::open(const MigrationEndpoint& e, void (
   ::close(ls);
   if (!unlink_path.empty()) ::unlink(unlink_path.c_str());
   if (fd < 0) return Error{fmt::format("accept on {}: {}", e.text, std::strerror(err))};
+  if (timeout_s > 0) {
+    timeval tv{static_cast<time_t>(timeout_s), 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
   return IncomingChannel(fd, {});
 }
 

@@ -27,10 +27,12 @@ struct CutPoint {
 Result<CutPoint> parse_cut_point(const std::string& text, const char* option, bool allow_file);
 
 // An fd to read one incoming stream from (a file, or the one accepted connection). For sockets,
-// `on_listening` runs once the socket accepts connections (a message for the user).
+// `on_listening` runs once the socket accepts connections (a message for the user). timeout_s > 0
+// bounds the wait for the connection and every wait for data on it (--incoming-timeout).
 class IncomingChannel {
  public:
-  static Result<IncomingChannel> open(const MigrationEndpoint& e, void (*on_listening)(const std::string&));
+  static Result<IncomingChannel> open(const MigrationEndpoint& e, void (*on_listening)(const std::string&),
+                                      unsigned timeout_s = 0);
   IncomingChannel(IncomingChannel&& o) noexcept : fd_(o.fd_), unlink_(std::move(o.unlink_)) { o.fd_ = -1; }
   ~IncomingChannel();
   int fd() const { return fd_; }

@@ -70,14 +70,20 @@ void announce_listening(const std::string& where) {
   fmt::print(stderr, "lockstep: waiting for an incoming migration on {}\n", where);
 }
 
-Status load_incoming(machines::virt::VirtMachine& vm, const MigrationEndpoint& from) {
+Status load_incoming(machines::virt::VirtMachine& vm, const MigrationEndpoint& from, unsigned timeout_s) {
   if (from.kind == MigrationEndpoint::File) return machines::virt::load_snapshot_file(vm, from.path);
-  LS_TRY_ASSIGN(IncomingChannel channel, IncomingChannel::open(from, announce_listening));
+  LS_TRY_ASSIGN(IncomingChannel channel, IncomingChannel::open(from, announce_listening, timeout_s));
   snapshot::stream::ByteSource raw(channel.fd());
+  // The guest starts once the stream's end and VM description are in, whether or not the sender
+  // has closed the connection yet.
+  raw.set_live(true);
   LS_TRY_ASSIGN(auto head, raw.peek_n(4));
   if (head.size() == 4 && std::equal(head.begin(), head.end(), std::begin(snapshot::stream::kZstdMagic)))
     return Error{fmt::format("{}: the incoming stream is zstd-compressed; send plain streams over sockets", from.text)};
-  return machines::virt::load_snapshot(vm, raw);
+  Status loaded = machines::virt::load_snapshot(vm, raw);
+  if (!loaded && timeout_s > 0 && loaded.error().message.find("within the receive timeout") != std::string::npos)
+    return Error{loaded.error().message + fmt::format(" (--incoming-timeout {})", timeout_s)};
+  return loaded;
 }
 
 Status migrate_out(const machines::virt::VirtMachine& vm, const MigrationEndpoint& to) {
@@ -119,6 +125,7 @@ int run_main(int argc, char** argv) {
   std::vector<std::string> device_options;
   std::vector<std::string> save_at_texts;
   std::string incoming_text, migrate_at_text, dump_vmstate_path, describe_path;
+  unsigned incoming_timeout = 0;
 
   app.add_option("-M,--machine", machine, "machine type: virt (the newest version), virt-1.0, virt-1.1, virt-2.0; "
                                           "-M help lists them")
@@ -171,6 +178,9 @@ int run_main(int argc, char** argv) {
   app.add_option("--incoming", incoming_text,
                  "FILE|unix:PATH|tcp:HOST:PORT: load a snapshot (waiting for one connection on a socket), then "
                  "continue; give the same other options as the source");
+  app.add_option("--incoming-timeout", incoming_timeout,
+                 "with --incoming unix:/tcp:, give up (exit 1) when no source connects, or a connected source "
+                 "sends nothing, for S seconds (default 0: wait as long as it takes, as QEMU's -incoming does)");
   app.add_option("--migrate-at", migrate_at_text,
                  "ICOUNT=unix:PATH|tcp:HOST:PORT: at ICOUNT, stop and send the machine to a destination waiting "
                  "with --incoming, then exit");
@@ -364,7 +374,7 @@ int run_main(int argc, char** argv) {
     return 0;
   }
   if (incoming) {
-    if (Status s = load_incoming(vm, *incoming); !s) {
+    if (Status s = load_incoming(vm, *incoming, incoming_timeout); !s) {
       fmt::print(stderr, "lockstep run: {}\n", s.error().message);
       return kExitError;
     }

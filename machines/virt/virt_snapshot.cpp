@@ -40,6 +40,12 @@ Json device_entry(const std::string& idstr, std::uint32_t instance, Json body) {
 
 }  // namespace
 
+// How far ahead of a device section the loader looks (peek_n waits for this many bytes or the end
+// of the stream). Larger than any device body, and smaller than the VM description that follows the
+// last section of every lockstep stream (~18 KiB), so a live source (a socket) never has to send
+// more than it already has, nor close, for the last sections to load.
+constexpr std::size_t kSectionWindow = 8 * 1024;
+
 Result<SaveStats> save_snapshot(const VirtMachine& m, st::ByteSink& out, const SaveOptions& opts) {
   SaveStats stats;
   st::StreamWriter w(out, kPageSize);
@@ -352,8 +358,9 @@ class Loader {
           too_new ? "the source is a newer lockstep (or machine version) than the destination"
                   : "the source is an older release whose layout this destination no longer reads")};
     }
-    // Device bodies are small (the largest, a hart, is ~1 KiB): load from a bounded window.
-    LS_TRY_ASSIGN(auto window, in_.peek_n(st::ByteSource::kBufferSize));
+    // Device bodies are small (the largest, a hart, is ~1 KiB; the console's ~4.4 KiB at most): load
+    // from a bounded window.
+    LS_TRY_ASSIGN(auto window, in_.peek_n(kSectionWindow));
     snapshot::Reader rd(window, in_.offset());
     Status loaded = sec->stage(rd, vid);
     if (!loaded)
@@ -532,7 +539,7 @@ class Loader {
     const auto& d = snapshot::run_record_vmstate();
     if (s.version_id > static_cast<std::uint32_t>(d.version) || s.version_id < static_cast<std::uint32_t>(d.min_version))
       return Error{fmt::format("savevm: unsupported version {} for '{}' v{}", s.version_id, s.idstr, d.version)};
-    LS_TRY_ASSIGN(auto window, in_.peek_n(st::ByteSource::kBufferSize));
+    LS_TRY_ASSIGN(auto window, in_.peek_n(kSectionWindow));
     snapshot::Reader rd(window, in_.offset());
     RunRecord run;
     if (Status l = snapshot::vm::load(d, run, rd, static_cast<int>(s.version_id)); !l)

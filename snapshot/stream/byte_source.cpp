@@ -90,6 +90,10 @@ Result<std::size_t> ByteSource::raw_read(std::uint8_t* dst, std::size_t n) {
   for (;;) {
     ssize_t k = ::read(fd_, dst, n);
     if (k < 0 && errno == EINTR) continue;
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))  // a receive timeout (SO_RCVTIMEO) ran out
+      return Error{fmt::format("no data from the migration source at offset {} within the receive timeout: "
+                               "the sender stalled",
+                               offset_)};
     if (k < 0) return Error{fmt::format("read error at offset {}: {}", offset_, std::strerror(errno))};
     return static_cast<std::size_t>(k);
   }

@@ -74,6 +74,11 @@ class ByteSource {
   // u8 length + bytes (QEMU's counted string).
   Result<std::string> counted_string();
 
+  // A live source (a socket): the stream ends where its VM description ends, and readers must not
+  // wait for the sender to close (it may keep the connection open).
+  void set_live(bool live) { live_ = live; }
+  bool live() const { return live_; }
+
   // Random access, for locating the trailing vmdesc; only for regular files.
   bool seekable() const { return seekable_; }
   Result<std::uint64_t> size();
@@ -100,6 +105,7 @@ class ByteSource {
   int fd_;
   bool owns_;
   bool seekable_ = false;
+  bool live_ = false;
   bool eof_ = false;
   std::vector<std::uint8_t> buf_;
   const std::uint8_t* data_ = nullptr;  // buf_.data(), or the current mapped window

@@ -258,8 +258,10 @@ Result<std::optional<std::string>> StreamReader::read_vmdesc_text(std::uint64_t&
     auto st = src_.read(text.data() + old, k);
     if (!st) return Error{fmt::format("VM description of {} bytes at offset {}: {}", len, off, st.error().message)};
   }
-  LS_TRY_ASSIGN(bool done, src_.at_end());
-  if (!done) return at(src_.offset(), "bytes after the VM description");
+  if (!src_.live()) {
+    LS_TRY_ASSIGN(bool done, src_.at_end());
+    if (!done) return at(src_.offset(), "bytes after the VM description");
+  }
   offset = off + 5;
   return std::optional<std::string>(std::move(text));
 }
