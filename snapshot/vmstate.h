@@ -579,6 +579,10 @@ Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int ver
     if (!st) return Error{fmt::format("{}: pre_save: {}", d.name, st.error().message)};
   }
   if (desc) {
+    // An object is a vector of (const key, value) pairs: growing it copies every value, nested
+    // descriptions included, so each object gets its final size first.
+    *desc = Json::object();
+    desc->get_ref<Json::object_t&>().reserve(4);
     (*desc)["vmsd_name"] = d.name;
     (*desc)["version"] = v;
     (*desc)["fields"] = Json::array();
@@ -593,7 +597,8 @@ Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int ver
     if (!desc) continue;
     const std::uint32_t n = wire_elems(f, s);
     if (n == 0) continue;  // QEMU's save loop writes no vmdesc entry for an empty array
-    Json e;
+    Json e = Json::object();
+    e.get_ref<Json::object_t&>().reserve(5);
     e["name"] = f.name;
     if (f.shape != Shape::Scalar && n > 1) e["array_len"] = n;
     e["type"] = type_name(f.kind, f.equal);
@@ -601,7 +606,7 @@ Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int ver
     e["size"] = (w.size() - start) / (f.shape != Shape::Scalar ? n : 1);
     (*desc)["fields"].push_back(std::move(e));
   }
-  Json subs = Json::array();
+  Json subs;  // an array once the first subsection description arrives (no allocation when !desc)
   for (const Section<S>* sub : d.subsections) {
     if (sub->until_version && v > sub->until_version) continue;
     if (sub->enabled && !sub->enabled(s)) continue;
@@ -614,7 +619,7 @@ Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int ver
     if (!st) return st;
     if (desc) subs.push_back(std::move(sd));
   }
-  if (desc && !subs.empty()) (*desc)["subsections"] = std::move(subs);
+  if (desc && !subs.is_null()) (*desc)["subsections"] = std::move(subs);
   return Ok{};
 }
 

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/big_endian.h"
+
 namespace lockstep::snapshot {
 
 class Writer {
@@ -28,7 +30,9 @@ class Writer {
 
  private:
   void put_be(std::uint64_t v, unsigned n) {
-    for (unsigned i = n; i-- > 0;) buf_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    std::uint8_t b[8];
+    store_be64(b, v << (64 - 8 * n));  // the n low bytes, most significant first
+    buf_.insert(buf_.end(), b, b + n);
   }
   std::vector<std::uint8_t> buf_;
 };

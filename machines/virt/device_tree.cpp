@@ -3,6 +3,9 @@
 #include <libfdt.h>
 #include <xxhash.h>
 
+#include <optional>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "machines/virt/memory_map.h"
@@ -68,8 +71,19 @@ core::u64 device_tree_address(core::u64 ram_base, core::u64 ram_size, core::u64 
   return (top - fdt_size) & ~(k2MiB - 1);
 }
 
-// Nodes are written in the order QEMU's tree lists them (shared/reference/).
+// The tree is a function of its parameters, and libfdt's writer spends most of a machine's creation
+// time finding duplicate property names: the fuzzers and tests create thousands of identical
+// machines, so the last tree built is kept (per thread, so no lock and no sharing).
 Result<std::vector<uint8_t>> build_device_tree(const DeviceTreeParams& p) {
+  thread_local std::optional<std::pair<DeviceTreeParams, std::vector<uint8_t>>> last;
+  if (last && last->first == p) return last->second;
+  Result<std::vector<uint8_t>> tree = write_device_tree(p);
+  if (tree) last.emplace(p, tree.value());
+  return tree;
+}
+
+// Nodes are written in the order QEMU's tree lists them (shared/reference/).
+Result<std::vector<uint8_t>> write_device_tree(const DeviceTreeParams& p) {
   const unsigned n = p.harts;
   FdtWriter w;
   w.check(fdt_create(w.fdt(), kBufferSize));

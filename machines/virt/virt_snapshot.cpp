@@ -31,10 +31,11 @@ constexpr std::uint32_t kPageHashesSectionId = 1;
 constexpr std::uint32_t kFirstDeviceSectionId = 2;
 
 Json device_entry(const std::string& idstr, std::uint32_t instance, Json body) {
-  Json e;
+  Json e = Json::object();
+  e.get_ref<Json::object_t&>().reserve(2 + body.size());  // growing would copy the nested descriptions
   e["name"] = idstr;
   e["instance_id"] = instance;
-  for (auto& [k, v] : body.items()) e[k] = v;
+  for (auto& [k, v] : body.items()) e[k] = std::move(v);
   return e;
 }
 
@@ -69,6 +70,7 @@ Result<SaveStats> save_snapshot(const VirtMachine& m, st::ByteSink& out, const S
 #ifdef LOCKSTEP_PLANT_SKIP_RAM_PAGE
     bool skipped_one = false;
 #endif
+    std::uint64_t zero_from = 0, zero_run = 0;  // zero pages not yet written, sent as one run
     for (std::uint64_t i = 0, off = 0; off < b->size; ++i, off += kPageSize) {
       const std::uint8_t* p = b->host + off;
 #ifdef LOCKSTEP_PLANT_SKIP_RAM_PAGE
@@ -83,14 +85,18 @@ Result<SaveStats> save_snapshot(const VirtMachine& m, st::ByteSink& out, const S
 #endif
       if ((!resident.empty() && !resident[i]) || is_zero_page(p)) {
         hb.hashes.push_back(zero_page_hash());
-        LS_TRY(w.ram_zero_page(b->name, off));
+        if (zero_run == 0) zero_from = off;
+        ++zero_run;
         ++stats.zero_pages;
       } else {
         hb.hashes.push_back(st::page_hash({p, kPageSize}));
+        LS_TRY(w.ram_zero_pages(b->name, zero_from, zero_run));
+        zero_run = 0;
         LS_TRY(w.ram_page(b->name, off, {p, kPageSize}));
         ++stats.data_pages;
       }
     }
+    LS_TRY(w.ram_zero_pages(b->name, zero_from, zero_run));
     digest_input.push_back(hb.hashes);
     hashes.blocks.push_back(std::move(hb));
   }
@@ -403,6 +409,7 @@ class Loader {
   }
 
   Status load_ram(const st::SectionHeader& s) {
+    ram_.merge_zero_runs(true);
     Status body = ram_.read_body(r_, s, [this](const st::RamPage& p) { return store_page(p); });
     if (!body) return ram_error(body.error().message);
     if (s.type == st::kStart) LS_TRY(check_ram_blocks());
@@ -466,12 +473,15 @@ class Loader {
     if (p.zero) {
       // Untouched guest RAM is already zero: nothing to read (each read would fault a page in)
       // and nothing to write.
+      if (p.count > (b->size - p.offset) / kPageSize)
+        return Error{fmt::format("RAM: a run of {} zero pages at 0x{:x} passes the end of \"{}\"", p.count, p.offset,
+                                 b->name)};
       const std::vector<std::uint8_t>& resident = residency(*b);
-      const std::uint64_t page = p.offset / kPageSize;
-      const bool untouched = page < resident.size() && !resident[page];
-      if (p.fill != 0 || (!untouched && !is_zero_page(dst))) std::memset(dst, p.fill, kPageSize);
-    } else
-    {
+      for (std::uint64_t i = 0, page = p.offset / kPageSize; i < p.count; ++i, ++page, dst += kPageSize) {
+        const bool untouched = page < resident.size() && !resident[page];
+        if (p.fill != 0 || (!untouched && !is_zero_page(dst))) std::memset(dst, p.fill, kPageSize);
+      }
+    } else {
       std::memcpy(dst, p.data.data(), kPageSize);
     }
     return Ok{};
@@ -507,20 +517,25 @@ class Loader {
       if (block) resident = resident_pages(*block);  // after the RAM arrived: untouched pages are zero
       verified = &verified_hashes_[idstr];
       verified->clear();
+      verified->reserve(st::page_count(used, kPageSize));
       if (!block) return ram_error(fmt::format("Unknown ramblock \"{}\" in {}", idstr, s.idstr));
       if (block->size != used)
         return Error{fmt::format("Size mismatch: {}: 0x{:x} != 0x{:x} in {}", idstr, used, block->size, s.idstr)};
       return Ok{};
     };
-    v.on_hash = [&](std::uint64_t page, std::uint64_t hash) -> Status {
-      const std::uint64_t off = page * page_size;
-      const std::uint64_t len = std::min<std::uint64_t>(page_size, block->size - off);
-      const bool untouched = len == kPageSize && page < resident.size() && !resident[page];
-      const std::uint64_t local = untouched ? zero_page_hash() : st::page_hash({block->host + off, len});
-      verified->push_back(local);
-      if (local != hash) {
-        if (mismatches < 8) first += fmt::format("{}{}+0x{:x}", first.empty() ? "" : ", ", name, off);
-        ++mismatches;
+    const std::uint64_t zero_hash = zero_page_hash();
+    v.on_hashes = [&](std::uint64_t first_page, std::span<const std::uint64_t> hashes) -> Status {
+      for (std::uint64_t page = first_page; const std::uint64_t hash : hashes) {
+        const std::uint64_t off = page * page_size;
+        const std::uint64_t len = std::min<std::uint64_t>(page_size, block->size - off);
+        const bool untouched = len == kPageSize && page < resident.size() && !resident[page];
+        const std::uint64_t local = untouched ? zero_hash : st::page_hash({block->host + off, len});
+        verified->push_back(local);
+        if (local != hash) {
+          if (mismatches < 8) first += fmt::format("{}{}+0x{:x}", first.empty() ? "" : ", ", name, off);
+          ++mismatches;
+        }
+        ++page;
       }
       return Ok{};
     };

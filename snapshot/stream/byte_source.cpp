@@ -231,7 +231,7 @@ Result<std::uint32_t> ByteSource::be32() {
     LS_TRY(read(buf, 4));
     b = buf;
   }
-  return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+  return load_be32(b);
 }
 Result<std::uint64_t> ByteSource::be64() {
   std::uint8_t buf[8];
@@ -240,9 +240,7 @@ Result<std::uint64_t> ByteSource::be64() {
     LS_TRY(read(buf, 8));
     b = buf;
   }
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | b[i];
-  return v;
+  return load_be64(b);
 }
 Result<std::string> ByteSource::counted_string() {
   LS_TRY_ASSIGN(std::uint8_t len, u8());
@@ -349,7 +347,8 @@ Status ByteSink::be16(std::uint16_t v) {
   return write(b, 2);
 }
 Status ByteSink::be32(std::uint32_t v) {
-  std::uint8_t b[4] = {std::uint8_t(v >> 24), std::uint8_t(v >> 16), std::uint8_t(v >> 8), std::uint8_t(v)};
+  std::uint8_t b[4];
+  store_be32(b, v);
   return write(b, 4);
 }
 Status ByteSink::counted_string(const std::string& s) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/big_endian.h"
 #include "core/result.h"
 
 namespace lockstep::snapshot::stream {
@@ -141,7 +142,7 @@ class ByteSink {
   Status be32(std::uint32_t v);
   Status be64(std::uint64_t v) {
     std::uint8_t b[8];
-    for (int i = 0; i < 8; ++i) b[i] = std::uint8_t(v >> (56 - 8 * i));
+    store_be64(b, v);
     return write(b, 8);
   }
   Status counted_string(const std::string& s);

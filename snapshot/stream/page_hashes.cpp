@@ -1,5 +1,7 @@
 #include "snapshot/stream/page_hashes.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <xxhash.h>
 
@@ -32,7 +34,7 @@ Status write_page_hashes(ByteSink& out, const PageHashTable& t) {
     LS_TRY(out.be64(b.used_length));
     chunk.resize(b.hashes.size() * 8);
     for (std::size_t i = 0; i < b.hashes.size(); ++i)
-      for (int k = 0; k < 8; ++k) chunk[i * 8 + k] = static_cast<std::uint8_t>(b.hashes[i] >> (56 - 8 * k));
+      store_be64(&chunk[i * 8], b.hashes[i]);
     LS_TRY(out.write(chunk.data(), chunk.size()));
   }
   return Ok{};
@@ -88,6 +90,19 @@ Result<std::uint64_t> PageHashReader::next_hash() {
   return in_.be64();
 }
 
+Result<std::size_t> PageHashReader::next_hashes(std::span<std::uint64_t> out) {
+  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), pages_ - next_page_));
+  std::uint8_t bytes[8 * 512];
+  for (std::size_t done = 0; done < n;) {
+    const std::size_t k = std::min<std::size_t>(n - done, 512);
+    LS_TRY(in_.read(bytes, 8 * k));
+    for (std::size_t i = 0; i < k; ++i) out[done + i] = load_be64(bytes + 8 * i);
+    done += k;
+  }
+  next_page_ += n;
+  return n;
+}
+
 Status read_page_hashes(ByteSource& in, const PageHashVisitor& v) {
   PageHashReader r(in);
   LS_TRY(r.read_header());
@@ -96,9 +111,11 @@ Status read_page_hashes(ByteSource& in, const PageHashVisitor& v) {
     LS_TRY_ASSIGN(bool more, r.next_block());
     if (!more) return Ok{};
     if (v.on_block) LS_TRY(v.on_block(r.idstr(), r.used_length()));
-    for (std::uint64_t p = 0; p < r.pages(); ++p) {
-      LS_TRY_ASSIGN(std::uint64_t h, r.next_hash());
-      if (v.on_hash) LS_TRY(v.on_hash(p, h));
+    std::uint64_t run[512];
+    for (std::uint64_t p = 0; p < r.pages();) {
+      LS_TRY_ASSIGN(std::size_t n, r.next_hashes(run));
+      if (v.on_hashes) LS_TRY(v.on_hashes(p, std::span<const std::uint64_t>(run, n)));
+      p += n;
     }
   }
 }
@@ -115,8 +132,8 @@ Result<PageHashTable> read_page_hash_table(ByteSource& in) {
     t.blocks.push_back(HashedBlock{idstr, used, {}});
     return Ok{};
   };
-  v.on_hash = [&](std::uint64_t, std::uint64_t h) -> Status {
-    t.blocks.back().hashes.push_back(h);
+  v.on_hashes = [&](std::uint64_t, std::span<const std::uint64_t> hs) -> Status {
+    t.blocks.back().hashes.insert(t.blocks.back().hashes.end(), hs.begin(), hs.end());
     return Ok{};
   };
   LS_TRY(read_page_hashes(in, v));

@@ -51,7 +51,8 @@ Json page_hashes_vmdesc_entry(const PageHashTable& t);
 struct PageHashVisitor {
   std::function<Status(std::uint32_t page_size, std::uint32_t block_count)> on_header;
   std::function<Status(const std::string& idstr, std::uint64_t used_length)> on_block;
-  std::function<Status(std::uint64_t page_index, std::uint64_t hash)> on_hash;
+  // A block's hashes a run at a time (pages first_page, first_page + 1, ...), in order.
+  std::function<Status(std::uint64_t first_page, std::span<const std::uint64_t> hashes)> on_hashes;
 };
 Status read_page_hashes(ByteSource& in, const PageHashVisitor& v);
 // The same reading, pull-style, so two streams' tables can be read side by side (snapshot diff) with
@@ -70,6 +71,8 @@ class PageHashReader {
   std::uint64_t pages_read() const { return next_page_; }
   // The block's next page hash; an Error after its last page.
   Result<std::uint64_t> next_hash();
+  // Up to out.size() of the block's next hashes into out; how many (0 after its last page).
+  Result<std::size_t> next_hashes(std::span<std::uint64_t> out);
 
  private:
   ByteSource& in_;

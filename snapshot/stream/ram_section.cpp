@@ -14,11 +14,37 @@ Status RamSectionReader::read_body(StreamReader& r, const SectionHeader& s, cons
   if (page_size_ < 512 || (page_size_ & (page_size_ - 1)) != 0)
     return Error{fmt::format("RAM: page size {} is not a power of two >= 512", page_size_)};
   const std::uint64_t flag_mask = page_size_ - 1;
+  // A run of ZERO records not yet handed over (merge_zero_runs_ only).
+  std::size_t run_block = SIZE_MAX;
+  std::uint64_t run_addr = 0, run_count = 0;
+  std::uint8_t run_fill = 0;
+  auto flush_run = [&]() -> Status {
+    if (run_count == 0) return Ok{};
+    const std::uint64_t n = run_count;
+    run_count = 0;
+    return on_page(RamPage{blocks_[run_block], run_block, run_addr, true, run_fill, {}, page_size_, n});
+  };
   for (;;) {
     std::uint64_t rec_off = in.offset();
     LS_TRY_ASSIGN(std::uint64_t word, in.be64());
     std::uint64_t addr = word & ~flag_mask;
     std::uint64_t flags = word & flag_mask;
+    if (flags == (kZero | kContinue) && run_count > 0 && run_block == last_block_ &&
+        addr == run_addr + run_count * page_size_ && addr < blocks_[run_block].used_length &&
+        blocks_[run_block].used_length - addr >= page_size_) {
+      LS_TRY_ASSIGN(std::uint8_t fill, in.u8());
+      ++blocks_[run_block].zero_pages;
+      if (fill == run_fill) {
+        ++run_count;
+        continue;
+      }
+      LS_TRY(flush_run());
+      run_addr = addr;
+      run_fill = fill;
+      run_count = 1;
+      continue;
+    }
+    LS_TRY(flush_run());
     if (flags & kEos) return Ok{};
     if (flags & kMemSize) {
       if (setup_done_) return Error{fmt::format("RAM: a second MEM_SIZE record at offset {}", rec_off)};
@@ -73,7 +99,14 @@ Status RamSectionReader::read_body(StreamReader& r, const SectionHeader& s, cons
     if (flags & kZero) {
       LS_TRY_ASSIGN(std::uint8_t fill, in.u8());
       ++b.zero_pages;
-      if (on_page) LS_TRY(on_page(RamPage{b, bi, addr, true, fill, {}, page_size_}));
+      if (on_page && merge_zero_runs_) {
+        run_block = bi;
+        run_addr = addr;
+        run_fill = fill;
+        run_count = 1;
+      } else if (on_page) {
+        LS_TRY(on_page(RamPage{b, bi, addr, true, fill, {}, page_size_}));
+      }
     } else {
       ++b.data_pages;
       if (!on_page) {

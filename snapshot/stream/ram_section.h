@@ -33,6 +33,7 @@ struct RamPage {
   std::uint8_t fill;                   // for zero pages
   std::span<const std::uint8_t> data;  // PAGE record: page_size bytes (empty for zero pages)
   std::uint64_t page_size = 0;         // the section's page size (what a ZERO record stands for)
+  std::uint64_t count = 1;             // zero pages: consecutive pages with this fill (see merge_zero_runs)
 };
 
 using PageCallback = std::function<Status(const RamPage&)>;
@@ -41,6 +42,9 @@ using PageCallback = std::function<Status(const RamPage&)>;
 class RamSectionReader {
  public:
   explicit RamSectionReader(std::uint64_t page_size = 4096) : page_size_(page_size), page_(page_size) {}
+  // Hand consecutive ZERO records of one block and fill to the callback as one RamPage with
+  // count > 1 (a fresh guest's RAM is mostly such runs: one call instead of thousands).
+  void merge_zero_runs(bool on) { merge_zero_runs_ = on; }
   Status read_body(StreamReader& r, const SectionHeader& s, const PageCallback& on_page = {});
   const std::vector<RamBlock>& blocks() const { return blocks_; }
   std::uint64_t total_bytes() const { return total_; }
@@ -53,6 +57,7 @@ class RamSectionReader {
   std::vector<RamBlock> blocks_;
   std::size_t last_block_ = SIZE_MAX;
   std::vector<std::uint8_t> page_;
+  bool merge_zero_runs_ = false;
 };
 
 }  // namespace lockstep::snapshot::stream

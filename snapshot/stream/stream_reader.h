@@ -77,8 +77,9 @@ class StreamReader {
   // After EOF: the trailing vmdesc (null json when the stream ends right after EOF).
   // Fails on bytes after the JSON, a length over the limit, or JSON that does not parse.
   Result<Json> read_vmdesc();
-  // Reads the trailing VM description and checks only that it is JSON (a loader, which has no use
-  // for it: parsing it would cost as much as loading a small machine).
+  // Reads the trailing VM description and checks only that it is one whole JSON object (a loader,
+  // which like QEMU's does not interpret it: even a syntax check cost more than a small machine's
+  // device sections).
   Status check_vmdesc();
 
   ByteSource& body() { return src_; }

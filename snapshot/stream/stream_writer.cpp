@@ -97,6 +97,24 @@ Status StreamWriter::ram_zero_page(const std::string& block, std::uint64_t offse
   return out_.u8(fill);
 }
 
+Status StreamWriter::ram_zero_pages(const std::string& block, std::uint64_t offset, std::uint64_t count) {
+  if (count == 0) return Ok{};
+  LS_TRY(ram_zero_page(block, offset));  // names the block unless the previous record did
+  // The rest continue that block: 9 bytes each (flags word, fill byte), written a chunk at a time.
+  std::uint8_t chunk[9 * 256];
+  std::size_t used = 0;
+  for (std::uint64_t i = 1; i < count; ++i) {
+    store_be64(chunk + used, (offset + i * page_size_) | ram_flags::kZero | ram_flags::kContinue);
+    chunk[used + 8] = 0;
+    used += 9;
+    if (used == sizeof chunk) {
+      LS_TRY(out_.write(chunk, used));
+      used = 0;
+    }
+  }
+  return out_.write(chunk, used);
+}
+
 Status StreamWriter::ram_section_finish(std::uint32_t section_id) {
   LS_TRY(out_.be64(ram_flags::kEos));
   return section_footer(section_id);

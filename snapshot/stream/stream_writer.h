@@ -47,6 +47,8 @@ class StreamWriter {
   Status ram_end_begin(std::uint32_t section_id) { return section_header(kEnd, section_id, {}, 0, 0); }
   Status ram_page(const std::string& block, std::uint64_t offset, std::span<const std::uint8_t> data);
   Status ram_zero_page(const std::string& block, std::uint64_t offset, std::uint8_t fill = 0);
+  // count zero pages from offset on, one record each (CONTINUE after the first): a run in one call.
+  Status ram_zero_pages(const std::string& block, std::uint64_t offset, std::uint64_t count);
   // EOS + footer of the current RAM START/PART/END section.
   Status ram_section_finish(std::uint32_t section_id);
   Status ram_end_finish(std::uint32_t section_id) { return ram_section_finish(section_id); }
