@@ -523,3 +523,83 @@ TEST_CASE("page_hashes") {
   }
   std::remove(path.c_str());
 }
+
+// Zero pages go out as runs (StreamWriter::ram_zero_pages) and come back as runs when the reader is
+// asked to merge them: the pages, fills and counts must be exactly those of one record at a time.
+TEST_CASE("zero_page_runs") {
+  std::vector<std::uint8_t> page(4096, 0x3c);
+  std::vector<std::uint8_t> bytes;
+  {
+    ByteSink sink(&bytes);
+    StreamWriter w(sink);
+    REQUIRE(w.header().ok());
+    REQUIRE(w.ram_start(2, {{"ram", 1300 * 4096}, {"rom", 2 * 4096}}).ok());
+    REQUIRE(w.ram_end_begin(2).ok());
+    REQUIRE(w.ram_zero_pages("ram", 0, 600).ok());
+    REQUIRE(w.ram_page("ram", 600 * 4096, page).ok());
+    REQUIRE(w.ram_zero_page("ram", 601 * 4096, 7).ok());
+    REQUIRE(w.ram_zero_page("ram", 602 * 4096, 7).ok());
+    REQUIRE(w.ram_zero_pages("ram", 603 * 4096, 697).ok());
+    REQUIRE(w.ram_zero_pages("rom", 0, 2).ok());
+    REQUIRE(w.ram_zero_pages("ram", 0, 0).ok());  // an empty run writes nothing
+    REQUIRE(w.ram_end_finish(2).ok());
+    REQUIRE(sink.flush().ok());
+  }
+  auto read = [&](bool merge, std::vector<std::string>& pages, int& calls) {
+    auto src = ByteSource::from_memory(bytes);
+    StreamReader r(*src);
+    REQUIRE(r.read_header().ok());
+    RamSectionReader ram(4096);
+    ram.merge_zero_runs(merge);
+    for (int i = 0; i < 2; ++i) {
+      auto rec = r.next();
+      REQUIRE(rec.ok());
+      REQUIRE(ram.read_body(r, rec.value().section, [&](const RamPage& p) -> Status {
+                   ++calls;
+                   for (std::uint64_t k = 0; k < p.count; ++k)
+                     pages.push_back(fmt::format("{}@{:x}:{}", p.block.idstr, p.offset + k * 4096,
+                                                 p.zero ? fmt::format("z{}", p.fill) : "d"));
+                   return Ok{};
+                 }).ok());
+      REQUIRE(r.end_section().ok());
+    }
+    CHECK(ram.blocks()[0].zero_pages == 1299);
+    CHECK(ram.blocks()[1].zero_pages == 2);
+  };
+  std::vector<std::string> one_by_one, merged;
+  int one_calls = 0, merged_calls = 0;
+  read(false, one_by_one, one_calls);
+  read(true, merged, merged_calls);
+  REQUIRE(one_by_one.size() == 1302);
+  CHECK(one_by_one[600] == "ram@258000:d");
+  CHECK(one_by_one[601] == "ram@259000:z7");
+  CHECK(one_by_one[1300] == "rom@0:z0");
+  CHECK(merged == one_by_one);
+  CHECK(one_calls == 1302);
+  CHECK(merged_calls == 5);  // 600 zero, the data page, 2 filled with 7, 697 zero, the ROM's 2
+}
+
+// Page hashes are handed over a run at a time; a block longer than one run arrives whole and in order.
+TEST_CASE("page_hash_runs") {
+  PageHashTable t;
+  t.page_size = 4096;
+  HashedBlock b{"ram", 1300 * 4096, {}};
+  for (std::uint64_t i = 0; i < 1300; ++i) b.hashes.push_back(i * 0x9e3779b97f4a7c15ull);
+  t.blocks.push_back(b);
+  std::vector<std::uint8_t> bytes;
+  {
+    ByteSink sink(&bytes);
+    REQUIRE(write_page_hashes(sink, t).ok());
+    REQUIRE(sink.flush().ok());
+  }
+  auto src = ByteSource::from_memory(bytes);
+  std::vector<std::uint64_t> got;
+  PageHashVisitor v;
+  v.on_hashes = [&](std::uint64_t first, std::span<const std::uint64_t> hs) -> Status {
+    CHECK(first == got.size());
+    got.insert(got.end(), hs.begin(), hs.end());
+    return Ok{};
+  };
+  REQUIRE(read_page_hashes(*src, v).ok());
+  CHECK(got == b.hashes);
+}
