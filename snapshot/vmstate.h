@@ -252,7 +252,7 @@ bool get(Reader& r, W& v) {
 }
 
 inline Error truncated(const Reader& r, std::size_t need) {
-  return Error{fmt::format("truncated input: need {} bytes, {} left", need, r.remaining())};
+  return Error{fmt::format("truncated input: need {} bytes, {} left", need, r.remaining()), ErrorKind::kTruncated};
 }
 
 template <class W, bool Eq, class P>
@@ -281,7 +281,8 @@ constexpr Field<typename P::S> scalar(std::string_view name) {
       const W local = static_cast<W>(P::get(s));
       if (v != local)
         return Error{fmt::format("{} mismatch: incoming {:#x} != local {:#x}", type_name(kind_of<W>(), true),
-                                 v, local)};
+                                 v, local),
+                     ErrorKind::kValueMismatch};
     } else {
       P::get(s) = static_cast<V>(v);
     }
@@ -516,14 +517,14 @@ constexpr auto struct_array(std::string_view name) {
     if (!D->subsections.empty()) return Error{"struct_array element description has subsections"};
     for (std::size_t i = 0; i < N; ++i) {
       Status st = detail::save_body(*D, (s.*M)[i], w, i == 0 ? desc : nullptr);
-      if (!st) return Error{fmt::format("[{}]: {}", i, st.error().message)};
+      if (!st) return st.error().within(fmt::format("[{}]: ", i));
     }
     return Ok{};
   };
   f.load = [](S& s, Reader& r) -> Status {
     for (std::size_t i = 0; i < N; ++i) {
       Status st = detail::load_body(*D, (s.*M)[i], r, D->version);
-      if (!st) return Error{fmt::format("[{}]: {}", i, st.error().message)};
+      if (!st) return st.error().within(fmt::format("[{}]: ", i));
     }
     return Ok{};
   };
@@ -593,7 +594,7 @@ Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int ver
     const std::size_t start = w.size();
     Json nested;
     Status st = f.save(s, w, desc && f.kind == Kind::Struct ? &nested : nullptr);
-    if (!st) return Error{fmt::format("{}: field '{}': {}", d.name, f.name, st.error().message)};
+    if (!st) return st.error().within(fmt::format("{}: field '{}': ", d.name, f.name));
     if (!desc) continue;
     const std::uint32_t n = wire_elems(f, s);
     if (n == 0) continue;  // QEMU's save loop writes no vmdesc entry for an empty array
@@ -636,7 +637,7 @@ Status load_body(const Section<S>& d, S& s, Reader& r, int version_id) {
     if (!present) continue;
     const std::size_t at = r.offset();
     Status st = f.load(s, r);
-    if (!st) return Error{fmt::format("{}: field '{}' at offset {}: {}", d.name, f.name, at, st.error().message)};
+    if (!st) return st.error().within(fmt::format("{}: field '{}' at offset {}: ", d.name, f.name, at));
   }
   // Subsections: while the next byte is 0x05 and the name belongs to this section.
   std::uint64_t seen = 0;  // bit i: subsection i arrived (descriptions have < 64 subsections)
@@ -648,7 +649,7 @@ Status load_body(const Section<S>& d, S& s, Reader& r, int version_id) {
     r.get_u8(tag);
     std::string_view name;
     if (!r.get_counted(name))
-      return Error{fmt::format("{}: subsection header at offset {}: truncated input", d.name, at)};
+      return Error{fmt::format("{}: subsection header at offset {}: truncated input", d.name, at), ErrorKind::kTruncated};
     std::size_t idx = 0;
     while (idx < d.subsections.size() && d.subsections[idx]->name != name) ++idx;
     // Ours if it is one of ours or named "<this>/...". QEMU tests only the prefix, so after
@@ -661,9 +662,11 @@ Status load_body(const Section<S>& d, S& s, Reader& r, int version_id) {
     }
     std::uint32_t ver = 0;
     if (!r.get_be32(ver))
-      return Error{fmt::format("{}: subsection '{}' header at offset {}: truncated input", d.name, name, at)};
+      return Error{fmt::format("{}: subsection '{}' header at offset {}: truncated input", d.name, name, at),
+                   ErrorKind::kTruncated};
     if (idx == d.subsections.size())
-      return Error{fmt::format("VM subsection '{}' in '{}' does not exist (at offset {})", name, d.name, at)};
+      return Error{fmt::format("VM subsection '{}' in '{}' does not exist (at offset {})", name, d.name, at),
+                   ErrorKind::kUnknownSubsection};
     if (idx < 64 && (seen >> idx & 1))
       return Error{fmt::format("{}: subsection '{}' sent twice (at offset {})", d.name, name, at)};
     if (idx < 64) seen |= std::uint64_t{1} << idx;
@@ -680,7 +683,7 @@ Status load_body(const Section<S>& d, S& s, Reader& r, int version_id) {
   }
   if (d.post_load) {
     Status st = d.post_load(s, version_id);
-    if (!st) return Error{fmt::format("{}: post_load: {}", d.name, st.error().message)};
+    if (!st) return st.error().within(fmt::format("{}: post_load: ", d.name));
   }
   return Ok{};
 }

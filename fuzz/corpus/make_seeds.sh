@@ -83,7 +83,7 @@ done
 # guest, cut count, then per cut: early-or-anywhere, position; then versions and engines. A few byte
 # strings that reach one, two and three cuts on different guests; libFuzzer takes it from there.
 for i in 0 1 2 3 4 5 6 7; do
-  head -c $((24 + 40 * (i % 3))) /dev/zero | tr '\0' "\\$(printf '%03o' $((i * 37 + 1)))" > "$out/migration/case-$i"
+  head -c $((24 + 40 * (i % 3))) /dev/zero | tr '\0' "\\$(printf '%03o' $(((i * 37 + 1) % 256)))" > "$out/migration/case-$i"
 done
 
 # --- option values ---------------------------------------------------------------------------------------

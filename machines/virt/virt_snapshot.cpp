@@ -13,6 +13,7 @@
 #include "machines/virt/ram_pages.h"
 #include "snapshot/descriptions/run_record.h"
 #include "snapshot/stream/json_access.h"
+#include "snapshot/diagnosis/diagnosis.h"
 #include "snapshot/stream/page_hashes.h"
 #include "snapshot/stream/ram_section.h"
 #include "snapshot/stream/stream_reader.h"
@@ -23,6 +24,7 @@ namespace lockstep::machines::virt {
 namespace {
 
 namespace st = snapshot::stream;
+namespace diagnosis = snapshot::diagnosis;
 using snapshot::RunRecord;
 
 constexpr std::uint64_t kPageSize = core::kPageSize;
@@ -169,111 +171,6 @@ Result<SaveStats> save_snapshot_file(const VirtMachine& m, const std::string& pa
 // Loading.
 namespace {
 
-const char* kUnknownSection =
-    "Unknown savevm section or instance '{}' {}. Make sure that your current VM setup matches your saved VM "
-    "setup, including any hotplugged devices";
-
-// The source's vmdesc entry for (idstr, instance), if it has one. Every read of the source's vmdesc
-// is checked (st::json_*): it is input, and these run while an error is being explained.
-const Json* source_entry(const Json* vmdesc, const std::string& idstr, std::uint32_t instance) {
-  const Json* devices = vmdesc ? st::json_member(*vmdesc, "devices") : nullptr;
-  if (!devices || !devices->is_array()) return nullptr;
-  for (const auto& d : *devices)
-    if (st::json_member(d, "name") && st::json_string_or(d, "name") == idstr &&
-        st::json_u64_or(d, "instance_id", ~std::uint64_t{0}) == instance)
-      return &d;
-  return nullptr;
-}
-
-// A member's JSON text for messages ("4", "\"uint32\""), `absent` when there is none.
-std::string member_text(const Json& obj, const char* key, const char* absent = "?") {
-  const Json* v = st::json_member(obj, key);
-  return v ? st::json_text(*v) : std::string(absent);
-}
-
-// What the source's vmdesc says it wrote for (idstr, instance): "v4: divider uint16 (2 bytes), ...".
-std::string source_wrote(const Json* vmdesc, const std::string& idstr, std::uint32_t instance) {
-  if (!vmdesc) return "unknown (the stream's VM description could not be read before loading)";
-  const Json* d = source_entry(vmdesc, idstr, instance);
-  if (!d) return "nothing: the source's VM description has no such section";
-  std::string out = fmt::format("{} v{}: ", st::json_string_or(*d, "vmsd_name", idstr), member_text(*d, "version"));
-  bool first = true;
-  if (const Json* fields = st::json_member(*d, "fields"); fields && fields->is_array()) {
-    for (const auto& f : *fields) {
-      if (!f.is_object()) continue;
-      out += fmt::format("{}{} {}", first ? "" : ", ", st::json_string_or(f, "name", "?"),
-                         st::json_string_or(f, "type", "?"));
-      if (f.contains("array_len")) out += fmt::format("[{}]", member_text(f, "array_len"));
-      first = false;
-    }
-  }
-  if (const Json* subs = st::json_member(*d, "subsections"); subs && subs->is_array())
-    for (const auto& s : *subs)
-      if (s.is_object())
-        out += fmt::format("{}subsection {}", first ? "" : ", ", st::json_string_or(s, "vmsd_name", "?")), first = false;
-  return out;
-}
-
-std::string field_shape(const Json& f) {
-  std::string out = st::json_string_or(f, "type", "?");
-  if (f.contains("array_len")) out += fmt::format("[{}]", member_text(f, "array_len"));
-  if (f.contains("size")) out += fmt::format(" ({} bytes{})", member_text(f, "size"), f.contains("array_len") ? " each" : "");
-  return out;
-}
-
-// A member compared as JSON: absent equals `absent` (the vmdesc leaves out array_len for scalars).
-bool same_member(const Json& a, const Json& b, const char* key, const Json& absent) {
-  const Json* va = st::json_member(a, key);
-  const Json* vb = st::json_member(b, key);
-  return (va ? *va : absent) == (vb ? *vb : absent);
-}
-
-// The first difference between what the source's vmdesc says it wrote and what this side writes
-// at the same version: the field-level reason behind a footer or field error.
-std::string first_layout_difference(const Json& src, const Json& dst, const std::string& path,
-                                    const std::vector<std::string>& known_subsections) {
-  const Json empty = Json::array();
-  const Json* src_fields = st::json_member(src, "fields");
-  const Json* dst_fields = st::json_member(dst, "fields");
-  const Json& sf = src_fields && src_fields->is_array() ? *src_fields : empty;
-  const Json& df = dst_fields && dst_fields->is_array() ? *dst_fields : empty;
-  for (std::size_t i = 0; i < std::max(sf.size(), df.size()); ++i) {
-    if (i >= df.size() || !df[i].is_object())
-      return fmt::format("the source sends field '{}{}' {} which this destination does not read", path,
-                         st::json_string_or(sf[i], "name", "?"), field_shape(sf[i]));
-    if (i >= sf.size() || !sf[i].is_object())
-      return fmt::format("this destination reads field '{}{}' {} which the source did not send", path,
-                         st::json_string_or(df[i], "name", "?"), field_shape(df[i]));
-    const std::string sn = st::json_string_or(sf[i], "name", "?"), dn = st::json_string_or(df[i], "name", "?");
-    if (sn != dn)
-      return fmt::format("field {} is '{}{}' in the source and '{}{}' here (a field missing, added or renamed)", i,
-                         path, sn, path, dn);
-    if (!same_member(sf[i], df[i], "array_len", Json(1)))
-      return fmt::format("field '{}{}' has {} elements in the source and {} here: the configuration differs "
-                         "(-smp, a device property)",
-                         path, sn, member_text(sf[i], "array_len", "1"), member_text(df[i], "array_len", "1"));
-    if (!same_member(sf[i], df[i], "size", Json(0)) || !same_member(sf[i], df[i], "type", Json("")))
-      return fmt::format("field '{}{}' is {} in the source and {} here", path, sn, field_shape(sf[i]),
-                         field_shape(df[i]));
-    if (sf[i].contains("struct") && df[i].contains("struct")) {
-      std::string inner = first_layout_difference(sf[i]["struct"], df[i]["struct"], path + sn + ".", {});
-      if (!inner.empty()) return inner;
-    }
-  }
-  // Which subsections are sent depends on the state; only a name this side does not know at all
-  // is a layout difference.
-  const Json* subs = path.empty() ? st::json_member(src, "subsections") : nullptr;
-  if (subs && subs->is_array())
-    for (const auto& s : *subs) {
-      const std::string name = st::json_string_or(s, "vmsd_name");
-      if (std::find(known_subsections.begin(), known_subsections.end(), name) == known_subsections.end())
-        return fmt::format("the source sent subsection '{}', which this destination does not know (a newer release "
-                           "or a compat property this machine version lacks)",
-                           name);
-    }
-  return {};
-}
-
 std::string destination_sections(const VirtMachine& m) {
   std::string out;
   for (const auto& s : m.sections()) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", s->idstr(), s->instance());
@@ -341,12 +238,13 @@ class Loader {
     for (const auto& c : m_.sections())
       if (c->idstr() == s.idstr && c->instance() == s.instance_id) sec = c.get();
     if (!sec) {
-      std::string cause = "the device set differs: the source had a device this destination was not given";
-      return Error{fmt::format(fmt::runtime(kUnknownSection), s.idstr, s.instance_id) +
+      bool same_idstr = false;
+      for (const auto& c : m_.sections()) same_idstr |= c->idstr() == s.idstr;
+      return Error{diagnosis::unknown_section_message(s.idstr, s.instance_id) +
                    fmt::format("\n  at offset {} (section id {})\n  the source wrote: {}\n  this destination has: "
                                "{}\n  likely cause: {}",
-                               s.offset, s.section_id, source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id),
-                               destination_sections(m_), cause)};
+                               s.offset, s.section_id, diagnosis::source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id),
+                               destination_sections(m_), diagnosis::unknown_section_cause(same_idstr))};
     }
     if (sec->staged())
       return Error{fmt::format("section '{}' instance {} sent twice (second copy at offset {})", s.idstr,
@@ -354,15 +252,14 @@ class Loader {
     const auto vid = static_cast<int>(std::min<std::uint32_t>(s.version_id, 0x7fffffff));
     if (vid > sec->version() || vid < sec->min_version()) {
       const bool too_new = vid > sec->version();
-      return Error{fmt::format(
-          "savevm: unsupported version {} for '{}' v{}\n  {}: incoming version_id {} is {}\n  at offset {}\n  the "
-          "source wrote: {}\n  likely cause: {}",
-          s.version_id, s.idstr, sec->version(), s.idstr, vid,
-          too_new ? fmt::format("too new for local version_id {}", sec->version())
-                  : fmt::format("too old for local minimum version_id {}", sec->min_version()),
-          s.offset, source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id),
-          too_new ? "the source is a newer lockstep (or machine version) than the destination"
-                  : "the source is an older release whose layout this destination no longer reads")};
+      return Error{fmt::format("savevm: unsupported version {} for '{}' v{}\n  {}\n  at offset {}\n  the source wrote: "
+                               "{}\n  likely cause: {}",
+                               s.version_id, s.idstr, sec->version(),
+                               diagnosis::version_message(s.idstr, static_cast<std::uint64_t>(vid),
+                                                          static_cast<std::uint64_t>(sec->version()),
+                                                          static_cast<std::uint64_t>(sec->min_version())),
+                               s.offset, diagnosis::source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id),
+                               diagnosis::version_cause(too_new))};
     }
     // Device bodies are small (the largest, a hart, is ~1 KiB; the console's ~4.4 KiB at most): load
     // from a bounded window.
@@ -373,64 +270,62 @@ class Loader {
       return Error{fmt::format("error while loading state for instance 0x{:x} of device '{}'\n  {}\n  the source "
                                "wrote: {}\n  this destination reads: {} v{}: {}\n  likely cause: {}",
                                s.instance_id, s.idstr, loaded.error().message,
-                               source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id), s.idstr, vid,
+                               diagnosis::source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id), s.idstr, vid,
                                sec->expected_fields(vid),
-                               cause_for(*sec, s, vid, field_error_cause(loaded.error().message)))};
+                               cause_for(*sec, s, vid, diagnosis::field_error_cause(loaded.error().kind)))};
     LS_TRY(in_.skip(rd.pos()));
     Status footer = r_.end_section();
     if (!footer)
       return Error{fmt::format(
           "{}\n  the source wrote: {}\n  this destination read {} bytes as {} v{}: {}\n  likely cause: {}",
-          footer.error().message, source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id), rd.pos(), s.idstr, vid,
+          footer.error().message, diagnosis::source_wrote(opts_.source_vmdesc, s.idstr, s.instance_id), rd.pos(), s.idstr, vid,
           sec->expected_fields(vid),
-          cause_for(*sec, s, vid,
-                    fmt::format("the source's '{}' has fields or subsections this destination does not know (a layout "
-                                "change without a version bump)",
-                                s.idstr)))};
+          cause_for(*sec, s, vid, diagnosis::layout_change_cause(s.idstr)))};
     return Ok{};
   }
 
   // Layout comparison when the source's vmdesc is known, else the message-based guess.
   std::string cause_for(const MachineSection& sec, const st::SectionHeader& s, int vid, const std::string& fallback) {
-    const Json* src = source_entry(opts_.source_vmdesc, s.idstr, s.instance_id);
+    const Json* src = diagnosis::source_entry(opts_.source_vmdesc, s.idstr, s.instance_id);
     if (!src) return fallback;
-    std::string diff = first_layout_difference(*src, sec.vmdesc_at(vid), "", sec.subsection_names());
+    std::string diff = diagnosis::first_layout_difference(*src, sec.vmdesc_at(vid), "", sec.subsection_names());
     return diff.empty() ? fallback : diff;
-  }
-
-  static std::string field_error_cause(const std::string& msg) {
-    if (msg.find("does not exist") != std::string::npos)
-      return "the source sent a subsection this destination does not know (a newer device or a compat property "
-             "the destination lacks)";
-    if (msg.find("truncated") != std::string::npos) return "the stream is truncated or the layouts differ";
-    if (msg.find("mismatch") != std::string::npos)
-      return "the configuration differs (e.g. -smp, or a device property) between source and destination";
-    return "the source's state fails this destination's checks (a corrupt stream or a different layout)";
   }
 
   Status load_ram(const st::SectionHeader& s) {
     ram_.merge_zero_runs(true);
     Status body = ram_.read_body(r_, s, [this](const st::RamPage& p) { return store_page(p); });
-    if (!body) return ram_error(body.error().message);
+    if (!body && body.error().kind == ErrorKind::kUnknownRamBlock)
+      // The block list was checked at START: a page naming another block contradicts the stream itself.
+      return Error{fmt::format("{}\n  likely cause: a page names a block missing from the stream's own block list "
+                               "(a corrupt stream)",
+                               body.error().message),
+                   ErrorKind::kUnknownRamBlock};
+    if (!body) return body.error();
     if (s.type == st::kStart) LS_TRY(check_ram_blocks());
     return r_.end_section();
   }
 
-  Status ram_error(const std::string& msg) {
-    std::string cause;
-    if (msg.find("Unknown ramblock") != std::string::npos) {
-      cause = "the RAM block's name differs between source and destination";
-      std::string versions;
-      for (const MachineVersion& v : machine_versions())
-        if (msg.find(fmt::format("\"{}\"", v.main_ram_id)) != std::string::npos && v.main_ram_id != m_.version().main_ram_id)
-          versions += fmt::format("{}{}", versions.empty() ? "" : ", ", v.name);
-      if (!versions.empty())
-        cause = fmt::format("that is main RAM's id on {}; on this machine version ({}) it is \"{}\": the two sides "
-                            "run different machine versions",
-                            versions, m_.version().name, m_.version().main_ram_id);
-    }
-    if (cause.empty()) return Error{msg};
-    return Error{fmt::format("{}\n  likely cause: {}", msg, cause)};
+  // A block name this machine does not have; `detail` follows QEMU's message line.
+  Error unknown_ramblock(const std::string& block, const std::string& detail) const {
+    std::string cause = diagnosis::unknown_ramblock_cause();
+    std::string versions;
+    for (const MachineVersion& v : machine_versions())
+      if (v.main_ram_id == block && v.main_ram_id != m_.version().main_ram_id)
+        versions += fmt::format("{}{}", versions.empty() ? "" : ", ", v.name);
+    if (!versions.empty())
+      cause = fmt::format("that is main RAM's id on {}; on this machine version ({}) it is \"{}\": the two sides "
+                          "run different machine versions",
+                          versions, m_.version().name, m_.version().main_ram_id);
+    return Error{fmt::format("{}{}\n  likely cause: {}", diagnosis::unknown_ramblock_message(block), detail, cause),
+                 ErrorKind::kUnknownRamBlock};
+  }
+
+  Error ram_size_mismatch(const std::string& block, std::uint64_t sent, std::uint64_t local) const {
+    return Error{fmt::format("{}\n  the source's block is {} MiB, this destination's {} MiB\n  likely cause: {}",
+                             diagnosis::ram_size_message(block, sent, local), sent >> 20, local >> 20,
+                             diagnosis::ram_size_cause(block == m_.version().main_ram_id)),
+                 ErrorKind::kRamBlockSize};
   }
 
   // The block list from the START section against this machine's RAM blocks.
@@ -440,15 +335,9 @@ class Loader {
       if (!local) {
         std::string have;
         for (const auto& l : m_.const_bus().ram_blocks()) have += fmt::format("{}\"{}\"", have.empty() ? "" : ", ", l->name);
-        return ram_error(fmt::format("Unknown ramblock \"{}\", cannot accept migration\n  this destination has: {}",
-                                     b.idstr, have));
+        return unknown_ramblock(b.idstr, fmt::format("\n  this destination has: {}", have));
       }
-      if (local->size != b.used_length)
-        return Error{fmt::format("Size mismatch: {}: 0x{:x} != 0x{:x}: Invalid argument\n  the source's block is {} "
-                                 "MiB, this destination's {} MiB\n  likely cause: {}",
-                                 b.idstr, b.used_length, local->size, b.used_length >> 20, local->size >> 20,
-                                 b.idstr == m_.version().main_ram_id ? "-m differs between source and destination"
-                                                                     : "the block's size differs between the sides")};
+      if (local->size != b.used_length) return ram_size_mismatch(b.idstr, b.used_length, local->size);
     }
     return Ok{};
   }
@@ -464,10 +353,8 @@ class Loader {
     core::RamBlock*& b = block_map_[p.block_index];
     if (!b) {
       b = find_block(p.block.idstr);
-      if (!b) return ram_error(fmt::format("Unknown ramblock \"{}\", cannot accept migration", p.block.idstr));
-      if (b->size != p.block.used_length)
-        return Error{fmt::format("Size mismatch: {}: 0x{:x} != 0x{:x}: Invalid argument", p.block.idstr,
-                                 p.block.used_length, b->size)};
+      if (!b) return unknown_ramblock(p.block.idstr, "");
+      if (b->size != p.block.used_length) return ram_size_mismatch(p.block.idstr, p.block.used_length, b->size);
     }
     std::uint8_t* dst = b->host + p.offset;
     if (p.zero) {
@@ -518,9 +405,8 @@ class Loader {
       verified = &verified_hashes_[idstr];
       verified->clear();
       verified->reserve(st::page_count(used, kPageSize));
-      if (!block) return ram_error(fmt::format("Unknown ramblock \"{}\" in {}", idstr, s.idstr));
-      if (block->size != used)
-        return Error{fmt::format("Size mismatch: {}: 0x{:x} != 0x{:x} in {}", idstr, used, block->size, s.idstr)};
+      if (!block) return unknown_ramblock(idstr, fmt::format(" (in {})", s.idstr));
+      if (block->size != used) return ram_size_mismatch(idstr, used, block->size);
       return Ok{};
     };
     const std::uint64_t zero_hash = zero_page_hash();

@@ -6,10 +6,13 @@
 
 #include <fmt/format.h>
 
+#include "snapshot/diagnosis/diagnosis.h"
 #include "snapshot/inspect/info.h"
 #include "snapshot/stream/json_access.h"
 
 namespace lockstep::snapshot::inspect {
+
+namespace diagnosis = snapshot::diagnosis;
 
 namespace {
 
@@ -68,19 +71,13 @@ class Explainer {
       seen.insert(b.idstr);
       auto it = local.find(b.idstr);
       if (it == local.end()) {
-        add(ExplainProblem::kError, fmt::format("Unknown ramblock \"{}\", cannot accept migration", b.idstr),
-            "RAM blocks",
-            "the destination has no RAM block of this name: a different machine type, device set (a device with "
-            "its own RAM: VGA, ROMs, flash) or memory backend name",
-            "ram");
+        add(ExplainProblem::kError, diagnosis::unknown_ramblock_message(b.idstr), "RAM blocks",
+            diagnosis::unknown_ramblock_cause(), "ram");
       } else if (it->second != b.used_length) {
-        add(ExplainProblem::kError,
-            fmt::format("Size mismatch: {}: 0x{:x} != 0x{:x}: Invalid argument", b.idstr, b.used_length, it->second),
-            "RAM blocks",
-            b.idstr.find("ram") != std::string::npos
-                ? "the guest RAM size differs: start the destination with the source's -m"
-                : "a ROM, flash or device memory size differs: firmware images or device properties differ",
-            "ram");
+        // A schema does not say which block is main RAM; every machine names it "...ram".
+        const bool main_ram = b.idstr.size() >= 3 && b.idstr.compare(b.idstr.size() - 3, 3, "ram") == 0;
+        add(ExplainProblem::kError, diagnosis::ram_size_message(b.idstr, b.used_length, it->second), "RAM blocks",
+            diagnosis::ram_size_cause(main_ram), "ram");
       }
     }
     for (const auto& [name, len] : *dest_.ram_blocks)
@@ -133,15 +130,8 @@ class Explainer {
         if (d.idstr == s.idstr) same_idstr = true;
       }
       if (!known_instance && !own) {
-        add(ExplainProblem::kError,
-            fmt::format("Unknown savevm section or instance '{}' {}. Make sure that your current VM setup matches your "
-                        "saved VM setup, including any hotplugged devices",
-                        s.idstr, s.instance_id),
-            "device set or order",
-            same_idstr ? "the destination has this device with other instance ids: devices were created in a "
-                         "different order or number (-device order, -smp, hotplug)"
-                       : "the destination lacks this device (a different machine type, -device list or hotplug)",
-            s.idstr, s.instance_id, s.offset);
+        add(ExplainProblem::kError, diagnosis::unknown_section_message(s.idstr, s.instance_id), "device set or order",
+            diagnosis::unknown_section_cause(same_idstr), s.idstr, s.instance_id, s.offset);
         return;
       }
     }
@@ -155,32 +145,15 @@ class Explainer {
                         s.idstr, s.instance_id, vmsd),
             "versions", "compare with a schema that includes this device", s.idstr, s.instance_id, s.offset);
       else
-        add(ExplainProblem::kError,
-            fmt::format("Unknown savevm section or instance '{}' {}. Make sure that your current VM setup matches your "
-                        "saved VM setup, including any hotplugged devices",
-                        s.idstr, s.instance_id),
-            "device set or order",
-            fmt::format("the destination has no device with vmstate '{}' (a different machine type or -device list)",
-                        vmsd),
-            s.idstr, s.instance_id, s.offset);
+        add(ExplainProblem::kError, diagnosis::unknown_section_message(s.idstr, s.instance_id), "device set or order",
+            fmt::format("{} (no device with vmstate '{}')", diagnosis::unknown_section_cause(false), vmsd), s.idstr,
+            s.instance_id, s.offset);
       return;
     }
     const std::uint64_t local_v = unum(*d, "version_id"), local_min = unum(*d, "minimum_version_id");
-    if (s.version_id > local_v) {
-      add(ExplainProblem::kError,
-          fmt::format("{}: incoming version_id {} is too new for local version_id {}", vmsd, s.version_id, local_v),
-          "versions",
-          "the source runs a newer device version: migrate to a newer destination, or start the source with an older "
-          "machine version",
-          s.idstr, s.instance_id, s.offset);
-      return;
-    }
-    if (s.version_id < local_min) {
-      add(ExplainProblem::kError,
-          fmt::format("{}: incoming version_id {} is too old for local minimum version_id {}", vmsd, s.version_id,
-                      local_min),
-          "versions", "the destination dropped support for this old device version: migrate through an older release",
-          s.idstr, s.instance_id, s.offset);
+    if (s.version_id > local_v || s.version_id < local_min) {
+      add(ExplainProblem::kError, diagnosis::version_message(vmsd, s.version_id, local_v, local_min), "versions",
+          diagnosis::version_cause(s.version_id > local_v), s.idstr, s.instance_id, s.offset);
       return;
     }
     if (si.desc) body(s, *si.desc, *d, vmsd, s.version_id, 0);
@@ -208,10 +181,7 @@ class Explainer {
             fmt::format("error while loading state for instance 0x{:x} of device '{}': the source sent field '{}' "
                         "({} bytes) that '{}' v{} on the destination does not read at this position",
                         s.instance_id, s.idstr, name, unum(f, "size"), vmsd, version),
-            "field layout",
-            "the device's vmstate differs between the two builds at the same version number: a field added without "
-            "a version bump or subsection; use matching builds",
-            s.idstr, s.instance_id, s.offset);
+            "field layout", diagnosis::layout_change_cause(s.idstr), s.idstr, s.instance_id, s.offset);
         return;  // QEMU would lose sync here: the rest of the body is misread
       }
       for (std::size_t m = pos; m < k; ++m) {
@@ -223,8 +193,7 @@ class Explainer {
               fmt::format("error while loading state for instance 0x{:x} of device '{}': the destination reads "
                           "field '{}' that the source did not send",
                           s.instance_id, s.idstr, str(skipped, "field")),
-              "field layout", "the device's vmstate differs between the builds at the same version number",
-              s.idstr, s.instance_id, s.offset);
+              "field layout", diagnosis::layout_change_cause(s.idstr), s.idstr, s.instance_id, s.offset);
           return;
         }
       }
@@ -253,26 +222,16 @@ class Explainer {
         if (str(l, "name") == name) ls = &l;
       if (!ls) {
         add(ExplainProblem::kError,
-            fmt::format("VM subsection '{}' in '{}' does not exist (QEMU 7.x says only: error while loading state for "
-                        "instance 0x{:x} of device '{}')",
-                        name, vmsd, s.instance_id, s.idstr),
-            "subsections",
-            "the source sent state the destination does not know: a newer device, or a compat property that makes "
-            "needed() true on the source; use a destination that knows the subsection or a source machine version "
-            "that does not send it",
-            s.idstr, s.instance_id, s.offset);
+            fmt::format("{} (QEMU 7.x says only: error while loading state for instance 0x{:x} of device '{}')",
+                        diagnosis::unknown_subsection_message(name, vmsd), s.instance_id, s.idstr),
+            "subsections", diagnosis::unknown_subsection_cause(), s.idstr, s.instance_id, s.offset);
         continue;
       }
       const std::uint64_t v = unum(sub, "version");
-      if (v > unum(*ls, "version_id"))
+      if (v > unum(*ls, "version_id") || v < unum(*ls, "minimum_version_id"))
         add(ExplainProblem::kError,
-            fmt::format("{}: incoming version_id {} is too new for local version_id {}", name, v, unum(*ls, "version_id")),
-            "versions", "the subsection is newer on the source", s.idstr, s.instance_id, s.offset);
-      else if (v < unum(*ls, "minimum_version_id"))
-        add(ExplainProblem::kError,
-            fmt::format("{}: incoming version_id {} is too old for local minimum version_id {}", name, v,
-                        unum(*ls, "minimum_version_id")),
-            "versions", "the subsection is too old for the destination", s.idstr, s.instance_id, s.offset);
+            diagnosis::version_message(name, v, unum(*ls, "version_id"), unum(*ls, "minimum_version_id")), "versions",
+            diagnosis::version_cause(v > unum(*ls, "version_id")), s.idstr, s.instance_id, s.offset);
       else
         body(s, sub, *ls, name, v, depth + 1);
     }

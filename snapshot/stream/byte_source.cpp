@@ -128,7 +128,7 @@ Status ByteSource::read(void* dst, std::size_t n) {
       LS_TRY(fill());
       if (pos_ == len_)
         return Error{fmt::format("truncated stream at offset {}: needed {} more bytes, the stream ended", offset_,
-                                 n - done)};
+                                 n - done), ErrorKind::kTruncated};
     }
     std::size_t k = std::min(n - done, len_ - pos_);
     if (out) std::memcpy(out + done, data_ + pos_, k);
@@ -148,7 +148,7 @@ Status ByteSource::skip(std::uint64_t n) {
     }
     if (n > file_size_ - std::min(offset_, file_size_))
       return Error{fmt::format("truncated stream at offset {}: needed {} more bytes, the stream ended", file_size_,
-                               n - (file_size_ - std::min(offset_, file_size_)))};
+                               n - (file_size_ - std::min(offset_, file_size_))), ErrorKind::kTruncated};
     // Leave the window; the next read maps the one it needs.
     unmap();
     data_ = buf_.data();
@@ -167,7 +167,7 @@ Status ByteSource::skip(std::uint64_t n) {
                                      : 0;
       if (rest > left)
         return Error{fmt::format("truncated stream at offset {}: needed {} more bytes, the stream ended",
-                                 offset_ + (len_ - pos_) + left, rest - left)};
+                                 offset_ + (len_ - pos_) + left, rest - left), ErrorKind::kTruncated};
       if (::lseek(fd_, static_cast<off_t>(rest), SEEK_CUR) >= 0) {
         offset_ += n;
         pos_ = len_ = 0;
@@ -185,7 +185,7 @@ Status ByteSource::skip(std::uint64_t n) {
 
 Result<std::uint8_t> ByteSource::peek() {
   LS_TRY(fill());
-  if (pos_ == len_) return Error{fmt::format("truncated stream at offset {}: needed 1 more byte, the stream ended", offset_)};
+  if (pos_ == len_) return Error{fmt::format("truncated stream at offset {}: needed 1 more byte, the stream ended", offset_), ErrorKind::kTruncated};
   return data_[pos_];
 }
 
@@ -264,7 +264,7 @@ Status ByteSource::pread_exact(std::uint64_t pos, void* dst, std::size_t n) {
     ssize_t k = ::pread(fd_, out + done, n - done, static_cast<off_t>(pos + done));
     if (k < 0 && errno == EINTR) continue;
     if (k < 0) return Error{fmt::format("read error at offset {}: {}", pos + done, std::strerror(errno))};
-    if (k == 0) return Error{fmt::format("truncated stream at offset {}", pos + done)};
+    if (k == 0) return Error{fmt::format("truncated stream at offset {}", pos + done), ErrorKind::kTruncated};
     done += static_cast<std::size_t>(k);
   }
   return Ok{};

@@ -89,7 +89,8 @@ Status RamSectionReader::read_body(StreamReader& r, const SectionHeader& s, cons
       for (std::size_t i = 0; i < blocks_.size(); ++i)
         if (blocks_[i].idstr == name) bi = i;
       if (bi == SIZE_MAX)
-        return Error{fmt::format("Unknown ramblock \"{}\", cannot accept migration (page record at offset {})", name, rec_off)};
+        return Error{fmt::format("Unknown ramblock \"{}\", cannot accept migration (page record at offset {})", name, rec_off),
+                     ErrorKind::kUnknownRamBlock};
       last_block_ = bi;
     }
     RamBlock& b = blocks_[bi];

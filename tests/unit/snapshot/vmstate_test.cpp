@@ -350,3 +350,25 @@ TEST_CASE("vmstate: the digest follows the saved bytes") {
   CHECK(d1.value() == vm::digest_bytes(kGolden));
   CHECK(d1.value() != d2.value());
 }
+
+// Load errors carry a kind from where they are raised, through every level that adds context, so
+// diagnosis chooses a cause from the kind and never from the message text.
+TEST_CASE("vmstate: load errors keep their kind through nested fields") {
+  auto kind_of_error = [](const Bytes& b) {
+    T t;
+    auto st = vm::load_bytes(kTest, t, b, 2);
+    REQUIRE_FALSE(st.ok());
+    return st.error().kind;
+  };
+  CHECK(kind_of_error(Bytes(kGolden.begin(), kGolden.begin() + 42)) == lockstep::ErrorKind::kTruncated);  // inside 'in'.'p'
+  CHECK(kind_of_error(Bytes(kGolden.begin(), kGolden.begin() + 52)) == lockstep::ErrorKind::kTruncated);  // subsection header
+  Bytes mismatch = kGolden;
+  mismatch[33] = 0xff;
+  CHECK(kind_of_error(mismatch) == lockstep::ErrorKind::kValueMismatch);
+  Bytes unknown_sub = kGolden;
+  unknown_sub[56] = 'x';
+  CHECK(kind_of_error(unknown_sub) == lockstep::ErrorKind::kUnknownSubsection);
+  Bytes too_long = kGolden;
+  too_long[37] = 0x09;
+  CHECK(kind_of_error(too_long) == lockstep::ErrorKind::kUnclassified);
+}
