@@ -200,7 +200,9 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
       u64 pa_page;
       RamBlock* ram;
       if (!fetch_page(h, h.pc, host_page, pa_page, ram)) {
+        const u64 faulting = h.pc;
         enter_trap(h, h.trap.cause, h.trap.tval);
+        if (h.pc == faulting) return StopReason::TrapLoop;
         continue;
       }
       const u64 pa = pa_page | (h.pc & (kPageSize - 1));
@@ -212,7 +214,9 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
         if ((low & 3) == 3 && offset + 4 > kPageSize) {
           straddling.insns.resize(1);
           if (!decode_straddling(h, low, straddling.insns[0])) {
+            const u64 faulting = h.pc;
             enter_trap(h, h.trap.cause, h.trap.tval);
+            if (h.pc == faulting) return StopReason::TrapLoop;
             continue;
           }
           straddling.insns[0].handler = handler_for(straddling.insns[0].fn);

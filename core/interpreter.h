@@ -10,6 +10,8 @@ enum class StopReason {
   Budget,   // icount reached the requested end
   Waiting,  // the hart executed WFI and no enabled interrupt is pending
   Request,  // a device asked the machine to look (exit, reset, timer reprogrammed)
+  TrapLoop, // an instruction fetch faults and the trap vector is that same address: nothing can
+            // ever retire, so no instruction bound would stop the loop (h.pc is the address)
 };
 
 // Instruction tracing, off by default: one line per retired or trapping instruction.

@@ -44,3 +44,17 @@ struct Ok {};
 using Status = Result<Ok>;
 
 }  // namespace lockstep
+
+// Propagates an Error from a Status/Result expression.
+#define LS_TRY(expr)                                   \
+  do {                                                 \
+    auto ls_try_r_ = (expr);                           \
+    if (!ls_try_r_) return ::lockstep::Error{ls_try_r_.error()}; \
+  } while (0)
+#define LS_CAT2(a, b) a##b
+#define LS_CAT(a, b) LS_CAT2(a, b)
+#define LS_TRY_ASSIGN(lhs, expr) LS_TRY_ASSIGN_(LS_CAT(ls_try_v_, __LINE__), lhs, expr)
+#define LS_TRY_ASSIGN_(tmp, lhs, expr)                 \
+  auto tmp = (expr);                                   \
+  if (!tmp) return ::lockstep::Error{tmp.error()};     \
+  lhs = std::move(tmp.value())

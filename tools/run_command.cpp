@@ -100,7 +100,8 @@ int run_main(int argc, char** argv) {
       "Run a guest on lockstep's deterministic RISC-V virt machine.\n"
       "Options spelled as in QEMU mean the same thing: lockstep run -M virt -m 256M -bios none -kernel guest.elf\n"
       "Console output goes to stdout. The exit code is the guest's (sifive_test or HTIF), 3 when --max-insns\n"
-      "stopped the run, 4 when every hart waits for an interrupt that cannot come, 5 when the run ended\n"
+      "stopped the run, 4 when the guest can make no progress (every hart waits for an interrupt that cannot\n"
+      "come, or a hart's trap vector cannot be fetched), 5 when the run ended\n"
       "before a --save-at or --migrate-at icount (nothing written or sent), 1 on errors.",
       "lockstep run"};
   app.get_formatter()->column_width(34);
@@ -425,6 +426,12 @@ int run_main(int argc, char** argv) {
   } else if (outcome.kind == machines::virt::RunOutcome::Deadlock) {
     fmt::print(stderr, "lockstep: every hart waits for an interrupt and none can arrive (no timer armed); stopped at icount {}\n",
                vm.icount());
+    code = kExitDeadlock;
+  } else if (outcome.kind == machines::virt::RunOutcome::TrapLoop) {
+    fmt::print(stderr,
+               "lockstep: hart {} cannot fetch its trap vector 0x{:x} (trap cause {}): every fetch traps to the same "
+               "address and no instruction can retire; stopped at icount {}\n",
+               outcome.hart, outcome.pc, outcome.cause, vm.icount());
     code = kExitDeadlock;
   }
   // A cut the run ended before: say so, or a missing file is found only later and the exit looks clean.

@@ -198,12 +198,29 @@ void VirtMachine::reset_devices() {
 Status VirtMachine::load_images() {
   const u64 dram = map_row(Region::Dram).base;
   const u64 dram_end = dram + config_.ram_size;
+  // What is loaded where: QEMU refuses overlapping images ("rom: requested regions overlap"), and so
+  // do we — a device tree written over the kernel would leave a guest that traps forever.
+  struct Loaded {
+    u64 start, end;
+    std::string what;
+  };
+  std::vector<Loaded> loaded;
+  auto claim = [&](u64 start, u64 size, std::string what) -> Status {
+    for (const Loaded& l : loaded)
+      if (start < l.end && l.start < start + size)
+        return Error{fmt::format("rom: requested regions overlap ({} 0x{:x}-0x{:x} and {} 0x{:x}-0x{:x}): give the "
+                                 "guest more RAM (-m)",
+                                 what, start, start + size - 1, l.what, l.start, l.end - 1)};
+    loaded.push_back({start, start + size, std::move(what)});
+    return Ok{};
+  };
   auto load_segments = [&](const ElfImage& img, const std::string& path) -> Status {
     for (const ElfSegment& s : img.segments) {
       if (s.paddr < dram || s.paddr + s.memsz > dram_end) {
         return Error{fmt::format("'{}': segment at 0x{:x} (0x{:x} bytes) is outside guest RAM 0x{:x}-0x{:x}", path,
                                  s.paddr, s.memsz, dram, dram_end - 1)};
       }
+      if (s.memsz) LS_TRY(claim(s.paddr, s.memsz, fmt::format("'{}'", path)));
       bus_.load_image(s.paddr, s.data.data(), s.data.size());
     }
     return Ok{};
@@ -212,6 +229,7 @@ Status VirtMachine::load_images() {
     if (at < dram || data.size() > dram_end - at) {
       return Error{fmt::format("'{}' ({} bytes) does not fit in guest RAM at 0x{:x}", path, data.size(), at)};
     }
+    if (!data.empty()) LS_TRY(claim(at, data.size(), fmt::format("'{}'", path)));
     bus_.load_image(at, data.data(), data.size());
     return Ok{};
   };
@@ -287,9 +305,9 @@ Status VirtMachine::load_images() {
   if (!fdt) return fdt.error();
   fdt_ = std::move(fdt.value());
   fdt_addr_ = device_tree_address(dram, config_.ram_size, fdt_.size());
-  if (fdt_addr_ < dram || !bus_.load_image(fdt_addr_, fdt_.data(), fdt_.size())) {
-    return Error{"the device tree does not fit in guest RAM"};
-  }
+  if (fdt_addr_ < dram || fdt_addr_ + fdt_.size() > dram_end) return Error{"the device tree does not fit in guest RAM"};
+  LS_TRY(claim(fdt_addr_, fdt_.size(), "the device tree"));
+  bus_.load_image(fdt_addr_, fdt_.data(), fdt_.size());
   // With -bios none an ELF kernel starts at its entry; otherwise execution starts at RAM base.
   const u64 start = (bios == "none" && kernel_elf_) ? kernel_entry : dram;
   write_reset_rom(start, kernel_entry);
@@ -361,7 +379,13 @@ RunOutcome VirtMachine::run(std::optional<u64> max_insns, const core::TraceSink*
     const u64 deadline = next_deadline_ns();
     if (deadline != ~u64{0}) limit = std::min(limit, clock_.running_icount_at(deadline));
     const u64 before = h.icount;
-    core::run_hart(h, limit, trace);
+    if (core::run_hart(h, limit, trace) == core::StopReason::TrapLoop) {
+      RunOutcome o{RunOutcome::TrapLoop, 0};
+      o.hart = current;
+      o.pc = h.pc;
+      o.cause = h.trap.cause;
+      return o;
+    }
     if (harts_.size() > 1) quantum_left -= std::min(quantum_left, h.icount - before);
   }
 }

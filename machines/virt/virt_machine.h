@@ -55,8 +55,10 @@ struct VirtConfig {
 };
 
 struct RunOutcome {
-  enum Kind { Exited, InsnLimit, Deadlock, ScriptStop } kind = Exited;
+  enum Kind { Exited, InsnLimit, Deadlock, ScriptStop, TrapLoop } kind = Exited;
   int exit_code = 0;
+  unsigned hart = 0;  // TrapLoop: which hart, at which pc, with which trap cause
+  core::u64 pc = 0, cause = 0;
 };
 
 // QEMU's riscv virt board: RAM at 0x8000_0000, the reset ROM, CLINT, UART, sifive_test.

@@ -296,6 +296,29 @@ TEST_SUITE("bad-input") {
     expect_rejected(kernel("/dev/zero"), "/dev/zero");
   }
 
+  TEST_CASE("RAM too small for the kernel and the device tree: refused, not a guest that traps forever") {
+    // Under 4 MiB QEMU's placement rule puts the tree at RAM base, over the kernel (QEMU: "rom:
+    // requested regions overlap").
+    for (const char* m : {"1M", "2M"}) {
+      CAPTURE(m);
+      expect_rejected(with(kernel(hello_elf()), {"-m", m, "--max-insns", "100000"}), "requested regions overlap");
+    }
+  }
+
+  TEST_CASE("a trap vector that cannot be fetched stops the run with exit 4 on both engines") {
+    // An all-zero word is an illegal instruction; mtvec is 0 at reset and nothing is at address 0,
+    // so every fetch traps to itself and no instruction retires: --max-insns could never fire.
+    const std::string zeros = scratch().write("zero-word.bin", {0, 0, 0, 0});
+    for (const char* jit : {"off", "on"}) {
+      CAPTURE(jit);
+      const Outcome o = run(with(kernel(zeros), {"-m", "8M", "--max-insns", "1000000", "--jit", jit}));
+      CAPTURE(o.describe());
+      REQUIRE_FALSE(o.timed_out);
+      CHECK(o.exit_code == 4);
+      CHECK(o.err.find("cannot fetch its trap vector 0x0") != std::string::npos);
+    }
+  }
+
   TEST_CASE("ELF files that are not an RV64 executable") {
     // The host's own /bin/true: an x86-64 (or other non-RISC-V) ELF.
     REQUIRE(fs::exists("/bin/true"));
