@@ -63,6 +63,8 @@ for t in "${targets[@]}"; do
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$dir/log" | tail -1 | awk '{print $2}')
   rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$dir/log" | tail -1 | awk '{print $2}')
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$dir/log" | tail -1)
-  crashes=$(ls "$dir" | grep -cE '^(crash|leak|timeout|oom|slow-unit)-')
-  echo "$t: cpu_s=$(( spent + used )) execs_this_run=${execs:-?} exec_per_s=${rate:-?} corpus=$(ls "$dir/corpus" | wc -l) ${cov:-cov: ?} findings=$crashes rc=$rc"
+  crashes=$(ls "$dir" | grep -cE '^(crash|leak|timeout|oom)-')
+  # Slow units are reports, not failures (a host that stops or starves the fuzzer makes them too).
+  slow=$(ls "$dir" | grep -c '^slow-unit-')
+  echo "$t: cpu_s=$(( spent + used )) execs_this_run=${execs:-?} exec_per_s=${rate:-?} corpus=$(ls "$dir/corpus" | wc -l) ${cov:-cov: ?} findings=$crashes slow_units=$slow rc=$rc"
 done
