@@ -11,7 +11,9 @@
 #include "fuzz/migration/migration_fuzzer.h"
 #include "machines/virt/machine_versions.h"
 #include "tools/commands.h"
+#include "tools/machine_options.h"
 #include "tools/option_values.h"
+#include "tools/qemu_style_args.h"
 
 namespace lockstep::tools {
 namespace {
@@ -33,6 +35,47 @@ Result<std::vector<std::string>> split_list(const std::string& text, const char*
   return items;
 }
 
+// A guest spelled as `lockstep run` options (firmware, kernel, disks, console script). The machine
+// version is each case's; disks must not change, since every case boots the guest afresh.
+Result<fm::FuzzGuest> run_options_guest(const std::string& text, std::uint64_t max_insns) {
+  auto words = split_command_line(text);
+  if (!words) return words.error();
+  std::vector<std::string> argv_words = {"lockstep"};
+  argv_words.insert(argv_words.end(), words->begin(), words->end());
+  std::vector<char*> argv;
+  for (auto& w : argv_words) argv.push_back(w.data());
+  std::vector<std::string> args = qemu_style_args(static_cast<int>(argv.size()), argv.data());
+  CLI::App app{"", "--guest-run"};
+  MachineOptionTexts texts;
+  add_machine_options(app, texts);
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  try {
+    app.parse(static_cast<int>(cargs.size()), cargs.data());
+  } catch (const CLI::ParseError& e) {
+    return Error{e.what()};
+  }
+  if (app.count("--machine")) return Error{"-M: the machine version is each case's: give versions with --machines"};
+  auto setup = resolve_machine_options(texts);
+  if (!setup) return setup.error();
+  if (setup->config.kernel.empty() && setup->config.bios == "none") return Error{"nothing to run: give -kernel or -bios"};
+  for (const auto& d : setup->config.drives) {
+    if (!d.read_only && !d.snapshot) {
+      return Error{fmt::format("-drive file={}: add snapshot=on (or readonly=on): every case boots the guest afresh "
+                               "from the same image, which must not change",
+                               d.file)};
+    }
+  }
+  fm::FuzzGuest g;
+  const std::string& image = setup->config.kernel.empty() ? setup->config.bios : setup->config.kernel;
+  g.name = std::filesystem::path(image).stem().string();
+  g.config = std::move(setup->config);
+  g.script = std::move(setup->script);
+  g.run_args = std::move(words.value());
+  g.max_insns = max_insns;
+  return g;
+}
+
 int migration_main(int argc, char** argv) {
   CLI::App app{
       "Fuzz migrations: run guests straight and migrated in process (save to memory, a fresh machine loads it)\n"
@@ -46,7 +89,7 @@ int migration_main(int argc, char** argv) {
       "Exit status: 0 nothing found, 1 a finding, 2 an error.",
       "lockstep fuzz migration"};
   app.get_formatter()->column_width(30);
-  std::vector<std::string> guest_files;
+  std::vector<std::string> guest_files, guest_runs;
   std::string guest_dir, engines_text = "interp,jit", machines_text;
   std::string cases_text, case_text, max_insns_text = "50000000", jit_threshold_text = "1000", memory_text = "32M";
   double seconds = 0;
@@ -55,6 +98,11 @@ int migration_main(int argc, char** argv) {
   bool quiet = false;
   app.add_option("--guest", guest_files, "a bare-metal guest ELF, run as `lockstep run -bios none -kernel ELF`; repeatable");
   app.add_option("--guest-dir", guest_dir, "every *.elf in DIR is a guest (sorted by name)");
+  app.add_option("--guest-run", guest_runs,
+                 "a guest as `lockstep run` options in one argument, e.g. U-Boot with a disk and a console script: "
+                 "'-smp 2 -bios fw_jump.bin -kernel u-boot.bin -drive file=d.img,if=virtio,snapshot=on "
+                 "--send-on autoboot \" \" --stop-on \"=> \"' (-M is each case's; disks need snapshot=on or "
+                 "readonly=on; -m applies only to --guest ELFs); repeatable");
   app.add_option("-m,--memory", memory_text,
                  "guest RAM, QEMU spelling (every case saves and loads every page: small is fast)")
       ->capture_default_str();
@@ -150,11 +198,16 @@ int migration_main(int argc, char** argv) {
     if (found.empty()) return fail(fmt::format("--guest-dir {}: no *.elf file", guest_dir));
     elf_paths.insert(elf_paths.end(), found.begin(), found.end());
   }
-  if (elf_paths.empty()) return fail("no guest: give --guest ELF or --guest-dir DIR");
+  if (elf_paths.empty() && guest_runs.empty()) return fail("no guest: give --guest ELF, --guest-dir DIR or --guest-run OPTIONS");
   std::vector<fm::FuzzGuest> guests;
   for (const auto& path : elf_paths) {
     if (!std::filesystem::is_regular_file(path)) return fail(fmt::format("--guest {}: no such file", path));
     guests.push_back(fm::bare_metal_guest(path, ram_size.value(), max_insns.value()));
+  }
+  for (const auto& text : guest_runs) {
+    auto g = run_options_guest(text, max_insns.value());
+    if (!g) return fail(fmt::format("--guest-run '{}': {}", text, g.error().message));
+    guests.push_back(std::move(g.value()));
   }
 
   fm::EngineOptions engine;

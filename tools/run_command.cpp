@@ -19,6 +19,7 @@
 #include "snapshot/stream/zstd_source.h"
 #include "tools/migration_channel.h"
 #include "tools/commands.h"
+#include "tools/machine_options.h"
 #include "tools/qemu_style_args.h"
 #include "tools/option_values.h"
 
@@ -106,10 +107,7 @@ int run_main(int argc, char** argv) {
       "lockstep run"};
   app.get_formatter()->column_width(34);
 
-  std::string machine = "virt";
-  std::string memory = "128M";
-  std::string smp = "1";
-  machines::virt::VirtConfig config;
+  MachineOptionTexts machine_texts;
   std::string max_insns_text;
   std::optional<uint64_t> max_insns;
   bool digest = false, trace = false;
@@ -119,41 +117,13 @@ int run_main(int argc, char** argv) {
   bool jit_stats = false, jit_verify = false;
   lockstep::jit::JitOptions jit_options;
   std::string signature_path;
-  std::vector<std::string> send_on;  // pattern, text, pattern, text, ...
-  std::string stop_on;
-  std::vector<std::string> drives;
   std::string dumpdtb_path;
-  std::vector<std::string> device_options;
   std::vector<std::string> save_at_texts;
   std::string incoming_text, migrate_at_text, dump_vmstate_path, describe_path;
   unsigned incoming_timeout = 0;
 
-  app.add_option("-M,--machine", machine, "machine type: virt (the newest version), virt-1.0, virt-1.1, virt-2.0; "
-                                          "-M help lists them")
-      ->capture_default_str();
-  app.add_option("-m,--memory", memory, "guest RAM size, QEMU spelling: 256M, 1G, 512 (MiB)")->capture_default_str();
-  app.add_option("--smp", smp, "number of harts, 1 to 8 (QEMU: -smp N or -smp cpus=N)")->capture_default_str();
-  app.add_option("--bios", config.bios,
-                 "firmware: none, a file (ELF or raw, loaded at 0x80000000), or default (Debian's OpenSBI)")
-      ->capture_default_str();
-  app.add_option("--kernel", config.kernel,
-                 "kernel: an ELF (loaded at its addresses; with -bios none it starts at its entry in M-mode) "
-                 "or a raw image (loaded after the firmware, 2 MiB aligned)");
-  app.add_option("--append", config.append, "kernel command line (device tree /chosen/bootargs)");
-  app.add_option("--initrd", config.initrd, "initial ram disk, loaded high in RAM (device tree /chosen/linux,initrd-*)");
-  app.add_option("--drive", drives,
-                 "a disk on the next free virtio-mmio slot: file=F,format=raw,if=virtio[,readonly=on][,snapshot=on] "
-                 "(snapshot=on keeps writes in memory)");
-  app.add_option("--send-on", send_on,
-                 "PATTERN TEXT: once the console output since the previous action contains PATTERN, type TEXT "
-                 "(escapes \\n \\r \\t \\xHH); repeatable, in order")
-      ->type_size(2)
-      ->allow_extra_args(false);
-  app.add_option("--stop-on", stop_on, "after the last --send-on, stop (exit 0) once the output contains PATTERN");
-  app.add_option("--device", device_options, "add a device: virtio-rng-device (a deterministic stream from --seed)");
+  add_machine_options(app, machine_texts);
   app.add_option("--dumpdtb", dumpdtb_path, "write the device tree given to the guest to FILE and exit");
-  app.add_option("--seed", config.seed, "machine seed: virtio-rng's stream and /chosen/rng-seed derive from it")
-      ->capture_default_str();
   app.add_option("--max-insns", max_insns_text, "stop after N instructions (exit code 3)");
   app.add_flag("--digest", digest, "at exit, print 'digest <icount> <xxh3-64>' of all machine state to stderr");
   app.add_option("--jit", jit,
@@ -172,7 +142,6 @@ int run_main(int argc, char** argv) {
                "check every compiled region execution against the interpreter on a copy of the state; "
                "stop at the first difference");
   app.add_flag("--trace", trace, "trace every instruction to stderr: icount, privilege, pc, bits, disassembly");
-  app.add_flag("--htif", config.htif, "require HTIF (tohost/fromhost) even if the ELF has no tohost symbol");
   app.add_option("--save-at", save_at_texts,
                  "ICOUNT=FILE: when the instruction count reaches ICOUNT, write a snapshot to FILE (atomically; "
                  "FILE.zst is zstd-compressed) and go on; repeatable");
@@ -205,15 +174,15 @@ int run_main(int argc, char** argv) {
     return kExitError;
   }
 
-  if (machine == "help" || machine == "?") {
+  if (machine_texts.machine == "help" || machine_texts.machine == "?") {
     fmt::print("{}", machines::virt::machine_version_help());
     return 0;
   }
-  if (!machines::virt::find_machine_version(machine)) {
-    fmt::print(stderr, "lockstep run: unsupported machine type '{}' (use -M help for a list)\n", machine);
+  auto setup = resolve_machine_options(machine_texts);
+  if (!setup) {
+    fmt::print(stderr, "lockstep run: {}\n", setup.error().message);
     return kExitError;
   }
-  config.machine = machine;
   std::vector<CutPoint> cuts;  // --save-at and --migrate-at, in icount order
   for (const std::string& t : save_at_texts) {
     auto c = parse_cut_point(t, "--save-at", /*allow_file=*/true);
@@ -242,18 +211,6 @@ int run_main(int argc, char** argv) {
     }
     incoming = e.value();
   }
-  auto ram = parse_memory_size(memory);
-  if (!ram) {
-    fmt::print(stderr, "lockstep run: {}\n", ram.error().message);
-    return kExitError;
-  }
-  config.ram_size = ram.value();
-  auto harts = parse_count(smp.rfind("cpus=", 0) == 0 ? smp.substr(5) : smp, "-smp");
-  if (!harts || harts.value() < 1 || harts.value() > 8) {
-    fmt::print(stderr, "lockstep run: invalid -smp '{}': this board supports 1 to 8 harts\n", smp);
-    return kExitError;
-  }
-  config.smp = static_cast<unsigned>(harts.value());
   if (!max_insns_text.empty()) {
     auto n = parse_count(max_insns_text, "--max-insns");
     if (!n) {
@@ -287,58 +244,12 @@ int run_main(int argc, char** argv) {
                        "--jit-compile-thread need --jit=on or auto\n");
     return kExitError;
   }
-  if (config.kernel.empty() && config.bios == "none" && dump_vmstate_path.empty() && describe_path.empty()) {
+  if (setup->config.kernel.empty() && setup->config.bios == "none" && dump_vmstate_path.empty() && describe_path.empty()) {
     fmt::print(stderr, "lockstep run: nothing to run: give -kernel, or -bios with a firmware\n");
     return kExitError;
   }
 
-  for (const std::string& text : drives) {
-    auto d = parse_drive(text);
-    if (!d) {
-      fmt::print(stderr, "lockstep run: {}\n", d.error().message);
-      return kExitError;
-    }
-    config.drives.push_back(machines::virt::DriveConfig{d->file, d->read_only, d->snapshot});
-  }
-  for (const std::string& dev : device_options) {
-    if (dev != "virtio-rng-device" && dev != "virtio-rng") {
-      fmt::print(stderr, "lockstep run: -device {}: unknown device (supported: virtio-rng-device)\n", dev);
-      return kExitError;
-    }
-    config.virtio_rng = true;
-  }
-  machines::ConsoleScript script;
-  for (size_t k = 0; k + 1 < send_on.size(); k += 2) {
-    auto pattern = machines::decode_escapes(send_on[k]);
-    auto text = machines::decode_escapes(send_on[k + 1]);
-    if (!pattern || !text) {
-      fmt::print(stderr, "lockstep run: --send-on: {}\n", (!pattern ? pattern.error() : text.error()).message);
-      return kExitError;
-    }
-    if (pattern->empty() || pattern->size() > machines::ConsoleScript::kMaxPattern) {
-      fmt::print(stderr, "lockstep run: --send-on: the pattern must be 1 to {} bytes\n",
-                 machines::ConsoleScript::kMaxPattern);
-      return kExitError;
-    }
-    if (text->size() > machines::ConsoleScript::kMaxPendingInput) {
-      fmt::print(stderr, "lockstep run: --send-on: the text must be at most {} bytes\n",
-                 machines::ConsoleScript::kMaxPendingInput);
-      return kExitError;
-    }
-    script.add_send(pattern.value(), text.value());
-  }
-  if (!stop_on.empty()) {
-    auto pattern = machines::decode_escapes(stop_on);
-    if (!pattern || pattern->empty() || pattern->size() > machines::ConsoleScript::kMaxPattern) {
-      fmt::print(stderr, "lockstep run: --stop-on: {}\n",
-                 pattern ? fmt::format("the pattern must be 1 to {} bytes", machines::ConsoleScript::kMaxPattern)
-                         : pattern.error().message);
-      return kExitError;
-    }
-    script.set_stop(pattern.value());
-  }
-
-  auto created = machines::virt::VirtMachine::create(config, console_byte, std::move(script));
+  auto created = machines::virt::VirtMachine::create(setup->config, console_byte, std::move(setup->script));
   if (!created) {
     fmt::print(stderr, "lockstep run: {}\n", created.error().message);
     return kExitError;

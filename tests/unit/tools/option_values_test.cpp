@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "tools/machine_options.h"
 #include "tools/option_values.h"
 
 using namespace lockstep::tools;
@@ -43,4 +44,43 @@ TEST_CASE("-drive takes QEMU's key=value list") {
     INFO(bad);
     CHECK_FALSE(parse_drive(bad).ok());
   }
+}
+
+TEST_CASE("a command line in one argument splits as a shell splits it, without expanding") {
+  using V = std::vector<std::string>;
+  CHECK(split_command_line("-smp 2  -kernel u-boot.bin").value() == V{"-smp", "2", "-kernel", "u-boot.bin"});
+  CHECK(split_command_line("  --send-on autoboot ' ' --stop-on \"=> \"  ").value() ==
+        V{"--send-on", "autoboot", " ", "--stop-on", "=> "});
+  CHECK(split_command_line("-drive file='my disk.img',if=virtio").value() == V{"-drive", "file=my disk.img,if=virtio"});
+  CHECK(split_command_line(R"(--send-on '=> ' 'virtio scan\n')").value() == V{"--send-on", "=> ", R"(virtio scan\n)"});
+  CHECK(split_command_line(R"(a\ b "c\"d" "e\n" $HOME *)").value() == V{"a b", "c\"d", R"(e\n)", "$HOME", "*"});
+  CHECK(split_command_line("'' x").value() == V{"", "x"});
+  CHECK(split_command_line("").value().empty());
+  CHECK(split_command_line("-kernel 'u-boot.bin").error().message == "unterminated single quote");
+  CHECK(split_command_line("a \"b").error().message == "unterminated double quote");
+  CHECK(split_command_line("a\\").error().message == "a backslash ends the command line");
+}
+
+TEST_CASE("machine options resolve to the machine lockstep run would build") {
+  CLI::App app;
+  MachineOptionTexts t;
+  add_machine_options(app, t);
+  const char* argv[] = {"x", "--smp", "cpus=2", "-m", "64M", "--kernel", "k.elf", "--drive",
+                        "file=d.img,format=raw,if=virtio,snapshot=on", "--send-on", "=> ", "ls\\n", "--stop-on", "$ "};
+  app.parse(static_cast<int>(std::size(argv)), const_cast<char**>(argv));
+  auto setup = resolve_machine_options(t);
+  REQUIRE(setup.ok());
+  CHECK(setup->config.smp == 2);
+  CHECK(setup->config.ram_size == 64ull << 20);
+  CHECK(setup->config.kernel == "k.elf");
+  REQUIRE(setup->config.drives.size() == 1);
+  CHECK(setup->config.drives[0].snapshot);
+  t.smp = "9";
+  CHECK(resolve_machine_options(t).error().message == "invalid -smp '9': this board supports 1 to 8 harts");
+  t.smp = "1";
+  t.machine = "virt-9.9";
+  CHECK(resolve_machine_options(t).error().message == "unsupported machine type 'virt-9.9' (use -M help for a list)");
+  t.machine = "virt";
+  t.send_on = {"", "x"};
+  CHECK(resolve_machine_options(t).error().message.rfind("--send-on: the pattern must be 1 to", 0) == 0);
 }

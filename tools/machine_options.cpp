@@ -1,0 +1,141 @@
+#include "tools/machine_options.h"
+
+#include <fmt/format.h>
+
+#include "tools/option_values.h"
+
+namespace lockstep::tools {
+
+void add_machine_options(CLI::App& app, MachineOptionTexts& t) {
+  app.add_option("-M,--machine", t.machine, "machine type: virt (the newest version), virt-1.0, virt-1.1, virt-2.0; "
+                                            "-M help lists them")
+      ->capture_default_str();
+  app.add_option("-m,--memory", t.memory, "guest RAM size, QEMU spelling: 256M, 1G, 512 (MiB)")->capture_default_str();
+  app.add_option("--smp", t.smp, "number of harts, 1 to 8 (QEMU: -smp N or -smp cpus=N)")->capture_default_str();
+  app.add_option("--bios", t.config.bios,
+                 "firmware: none, a file (ELF or raw, loaded at 0x80000000), or default (Debian's OpenSBI)")
+      ->capture_default_str();
+  app.add_option("--kernel", t.config.kernel,
+                 "kernel: an ELF (loaded at its addresses; with -bios none it starts at its entry in M-mode) "
+                 "or a raw image (loaded after the firmware, 2 MiB aligned)");
+  app.add_option("--append", t.config.append, "kernel command line (device tree /chosen/bootargs)");
+  app.add_option("--initrd", t.config.initrd,
+                 "initial ram disk, loaded high in RAM (device tree /chosen/linux,initrd-*)");
+  app.add_option("--drive", t.drives,
+                 "a disk on the next free virtio-mmio slot: file=F,format=raw,if=virtio[,readonly=on][,snapshot=on] "
+                 "(snapshot=on keeps writes in memory)");
+  app.add_option("--send-on", t.send_on,
+                 "PATTERN TEXT: once the console output since the previous action contains PATTERN, type TEXT "
+                 "(escapes \\n \\r \\t \\xHH); repeatable, in order")
+      ->type_size(2)
+      ->allow_extra_args(false);
+  app.add_option("--stop-on", t.stop_on, "after the last --send-on, stop (exit 0) once the output contains PATTERN");
+  app.add_option("--device", t.devices, "add a device: virtio-rng-device (a deterministic stream from --seed)");
+  app.add_option("--seed", t.config.seed, "machine seed: virtio-rng's stream and /chosen/rng-seed derive from it")
+      ->capture_default_str();
+  app.add_flag("--htif", t.config.htif, "require HTIF (tohost/fromhost) even if the ELF has no tohost symbol");
+}
+
+namespace {
+
+Result<machines::ConsoleScript> console_script(const MachineOptionTexts& t) {
+  machines::ConsoleScript script;
+  for (size_t k = 0; k + 1 < t.send_on.size(); k += 2) {
+    auto pattern = machines::decode_escapes(t.send_on[k]);
+    auto text = machines::decode_escapes(t.send_on[k + 1]);
+    if (!pattern || !text) return Error{"--send-on: " + (!pattern ? pattern.error() : text.error()).message};
+    if (pattern->empty() || pattern->size() > machines::ConsoleScript::kMaxPattern) {
+      return Error{fmt::format("--send-on: the pattern must be 1 to {} bytes", machines::ConsoleScript::kMaxPattern)};
+    }
+    if (text->size() > machines::ConsoleScript::kMaxPendingInput) {
+      return Error{fmt::format("--send-on: the text must be at most {} bytes", machines::ConsoleScript::kMaxPendingInput)};
+    }
+    script.add_send(pattern.value(), text.value());
+  }
+  if (!t.stop_on.empty()) {
+    auto pattern = machines::decode_escapes(t.stop_on);
+    if (!pattern || pattern->empty() || pattern->size() > machines::ConsoleScript::kMaxPattern) {
+      return Error{"--stop-on: " + (pattern ? fmt::format("the pattern must be 1 to {} bytes",
+                                                          machines::ConsoleScript::kMaxPattern)
+                                            : pattern.error().message)};
+    }
+    script.set_stop(pattern.value());
+  }
+  return script;
+}
+
+}  // namespace
+
+Result<MachineSetup> resolve_machine_options(const MachineOptionTexts& t) {
+  MachineSetup setup;
+  setup.config = t.config;
+  if (!machines::virt::find_machine_version(t.machine)) {
+    return Error{fmt::format("unsupported machine type '{}' (use -M help for a list)", t.machine)};
+  }
+  setup.config.machine = t.machine;
+  auto ram = parse_memory_size(t.memory);
+  if (!ram) return ram.error();
+  setup.config.ram_size = ram.value();
+  auto harts = parse_count(t.smp.rfind("cpus=", 0) == 0 ? t.smp.substr(5) : t.smp, "-smp");
+  if (!harts || harts.value() < 1 || harts.value() > 8) {
+    return Error{fmt::format("invalid -smp '{}': this board supports 1 to 8 harts", t.smp)};
+  }
+  setup.config.smp = static_cast<unsigned>(harts.value());
+  for (const std::string& text : t.drives) {
+    auto d = parse_drive(text);
+    if (!d) return d.error();
+    setup.config.drives.push_back(machines::virt::DriveConfig{d->file, d->read_only, d->snapshot});
+  }
+  for (const std::string& dev : t.devices) {
+    if (dev != "virtio-rng-device" && dev != "virtio-rng") {
+      return Error{fmt::format("-device {}: unknown device (supported: virtio-rng-device)", dev)};
+    }
+    setup.config.virtio_rng = true;
+  }
+  auto script = console_script(t);
+  if (!script) return script.error();
+  setup.script = std::move(script.value());
+  return setup;
+}
+
+// CLI11's own splitter (CLI::detail::split_up) quotes only whole words and makes empty words of
+// repeated blanks, so `file='a b'` or two spaces would not mean what a shell user typed.
+Result<std::vector<std::string>> split_command_line(const std::string& text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote == '\'') {
+      if (c == '\'') quote = 0; else word += c;
+    } else if (quote == '"') {
+      if (c == '"') {
+        quote = 0;
+      } else if (c == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\')) {
+        word += text[++i];
+      } else {
+        word += c;
+      }
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      in_word = true;
+      if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '\\') {
+        if (i + 1 == text.size()) return Error{"a backslash ends the command line"};
+        word += text[++i];
+      } else {
+        word += c;
+      }
+    }
+  }
+  if (quote) return Error{fmt::format("unterminated {} quote", quote == '\'' ? "single" : "double")};
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+}  // namespace lockstep::tools
