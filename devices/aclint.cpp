@@ -7,6 +7,7 @@ namespace {
 constexpr u64 kNs = 1'000'000'000;
 constexpr u64 kMtimecmpBase = 0x0;  // offsets within the mtimer region (at ACLINT + 0x4000)
 constexpr u64 kMtimeOffset = 0x7ff8;
+constexpr u64 kMtimerEnd = kMtimeOffset + 8;  // a larger mapping faults past mtime (found by fuzz_device_mmio: UB shift)
 
 void set_mip(core::Hart& h, u64 bit, bool level) {
   if (level) {
@@ -96,7 +97,7 @@ void AclintMtimer::fire_due() {
 }
 
 bool AclintMtimer::read(u64 offset, unsigned size, u64& value) {
-  if ((size != 4 && size != 8) || (offset & (size - 1))) return false;
+  if ((size != 4 && size != 8) || (offset & (size - 1)) || offset >= kMtimerEnd) return false;
   if (offset >= kMtimeOffset) {
     const u64 t = mtime();
     value = size == 8 ? t : (t >> ((offset - kMtimeOffset) * 8)) & 0xffffffff;
@@ -113,7 +114,7 @@ bool AclintMtimer::read(u64 offset, unsigned size, u64& value) {
 }
 
 bool AclintMtimer::write(u64 offset, unsigned size, u64 value) {
-  if ((size != 4 && size != 8) || (offset & (size - 1))) return false;
+  if ((size != 4 && size != 8) || (offset & (size - 1)) || offset >= kMtimerEnd) return false;
   if (offset >= kMtimeOffset) {
     const u64 t = merge(mtime(), offset - kMtimeOffset, size, value);
     state_.time_delta += t - mtime();

@@ -5,6 +5,7 @@
 // the same digest and the same stream; round_trip.h). A device state that a save drops or a load
 // does not restore is a trap here.
 // fuzz-seeds: mmio
+// fuzz-regressions: *.mmio
 #include <cstdint>
 #include <span>
 

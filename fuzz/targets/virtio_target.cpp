@@ -5,6 +5,7 @@
 // is taken as an offset into the image unless its bit 63 is set, so rings land where the data is.
 // After the last access the state must survive a save and a load (round_trip.h).
 // fuzz-seeds: virtio
+// fuzz-regressions: *.virtio
 #include <algorithm>
 #include <cstdint>
 #include <span>

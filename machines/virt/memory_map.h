@@ -38,6 +38,9 @@ constexpr const MapRow& map_row(Region r) {
 }
 
 inline constexpr u64 kClintMtimerOffset = 0x4000;  // mswi at +0, mtimer (mtimecmp..mtime) at +0x4000
+// QEMU's RISCV_ACLINT_DEFAULT_MTIMER_SIZE: mtime is its last doubleword; the CLINT's last 16 KiB
+// (+0xc000..+0xffff) are unassigned, an access there faults as in QEMU.
+inline constexpr u64 kClintMtimerSize = 0x8000;
 inline constexpr u64 kClintFrequency = 10'000'000;
 inline constexpr u64 kUartClockFrequency = 0x384000;
 

@@ -117,7 +117,7 @@ Status VirtMachine::build() {
 
   const MapRow& clint = map_row(Region::Clint);
   bus_.add_mmio("clint.mswi", clint.base, kClintMtimerOffset, mswi_.get());
-  bus_.add_mmio("clint.mtimer", clint.base + kClintMtimerOffset, clint.size - kClintMtimerOffset, mtimer_.get());
+  bus_.add_mmio("clint.mtimer", clint.base + kClintMtimerOffset, kClintMtimerSize, mtimer_.get());
   bus_.add_mmio("plic", map_row(Region::Plic).base, map_row(Region::Plic).size, plic_.get());
   bus_.add_mmio("uart0", map_row(Region::Uart0).base, map_row(Region::Uart0).size, uart_.get());
   bus_.add_mmio("rtc", map_row(Region::Rtc).base, map_row(Region::Rtc).size, rtc_.get());

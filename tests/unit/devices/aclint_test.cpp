@@ -57,6 +57,19 @@ TEST_CASE("mtime counts 10 MHz of virtual time; reads count the reading instruct
   CHECK(r.rd(r.mtimer, kMtime + 4, 4) == 0);
 }
 
+TEST_CASE("past mtime the mtimer does not answer (the access faults); below it a missing hart reads 0") {
+  Rig r;
+  u64 v = 0;
+  for (u64 off : {kMtime + 8, kMtime + 0x700, u64{0xbff8}}) {
+    CAPTURE(off);
+    CHECK_FALSE(r.mtimer.read(off, 4, v));
+    CHECK_FALSE(r.mtimer.read(off, 8, v));
+    CHECK_FALSE(r.mtimer.write(off, 8, 1));
+  }
+  CHECK(r.rd(r.mtimer, 0x100, 8) == 0);
+  CHECK(r.rd(r.mtimer, kMtime - 8, 8) == 0);
+}
+
 TEST_CASE("MTIP is pending from reset (mtimecmp = 0) and follows QEMU's deadline rule") {
   Rig r;
   CHECK((r.h0.csr.mip & core::csr::kMTIP) != 0);
