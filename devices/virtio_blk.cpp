@@ -115,7 +115,10 @@ void VirtioBlk::handle_queue(VirtioTransport& t, unsigned q_index) {
   q.set_notification(false);
   for (unsigned i = 0; i < n; ++i) {
     if (q.pop(elem_) != Virtqueue::Pop::Ok) break;
-    if (!handle_request(t, q, elem_)) break;
+    if (!handle_request(t, q, elem_)) {
+      q.detach(elem_);  // else inuse stays 1 and the machine's own stream fails post_load (fuzz_virtio)
+      break;
+    }
   }
   q.set_notification(true);
 }

@@ -182,6 +182,10 @@ Virtqueue::Pop Virtqueue::pop(VirtqElement& elem) {
   return Pop::Ok;
 }
 
+void Virtqueue::detach(const VirtqElement&) {
+  if (s_.inuse) --s_.inuse;
+}
+
 void Virtqueue::push(const VirtqElement& elem, u32 len) {
   if (t_.broken() || s_.used == 0 || s_.num == 0) {
     if (s_.inuse) --s_.inuse;

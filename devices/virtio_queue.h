@@ -117,6 +117,9 @@ class Virtqueue {
   Pop pop(VirtqElement& elem);
   // Returns a chain to the driver with `len` bytes written (virtqueue_push = fill + flush).
   void push(const VirtqElement& elem, u32 len);
+  // Drops a popped chain without returning it to the driver, after a request error broke the
+  // device (QEMU's virtqueue_detach_element): it is no longer in use.
+  void detach(const VirtqElement& elem);
   // QEMU's virtqueue_num_heads: available chains not yet taken. More than the ring size means the
   // driver moved the index by more than the ring holds: error, and 0.
   unsigned pending();

@@ -7,6 +7,7 @@ packages=(
   llvm-14-dev clang-14 libclang-rt-14-dev
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   qemu-system-misc qemu-system-x86 opensbi u-boot-qemu device-tree-compiler
+  mmdebstrap cpio kmod xz-utils e2fsprogs
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Linux guest tests (scripts/linux-guest.sh builds the guest). The guest boots to its shell, mounts
+# an ext4 virtio disk, reads a file, writes 100 KB and syncs, checksums it, and powers off.
+#
+#   linux_test.sh LOCKSTEP GUEST_DIR WORK engines
+#       the interpreter and the JIT: same console text, digest and disk bytes
+#   linux_test.sh LOCKSTEP GUEST_DIR WORK migrate ENGINES PERCENT[@io]... [-- RUN_OPTIONS]
+#       a straight run, then one migrated run per cut (the source stops at PERCENT of the straight
+#       run's instructions and sends its state over a unix socket to a destination sharing the
+#       disk file): console text (source's then destination's), final digest and the disk file
+#       byte for byte equal the straight run's. PERCENT may be fractional (the writes come in the
+#       last 1% of the run); @io: check that the disk at the cut holds some of the writes, not all. ENGINES: off-off, on-on, off-on or on-off
+#       (source-destination --jit). LINUX_TEST_PLANT=fresh-disk-at-destination: a test-only switch
+#       that loses the source's disk writes; each cut must then fail the comparison.
+set -euo pipefail
+lockstep=$1 guest=$2 work=$3 mode=$4
+shift 4
+rm -rf "$work"
+mkdir -p "$work/disk-files"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+echo "hello from the ext4 disk" >"$work/disk-files/hello.txt"
+# Fixed UUID, hash seed and time: the same image every time, so runs compare byte for byte.
+E2FSPROGS_FAKE_TIME=1700000000 mkfs.ext4 -q -F -b 1024 -U 6c0c5c2a-5d0e-4e51-9c41-9d6f2b0e7c11 \
+  -E hash_seed=3e6c8d3e-9a57-4d7e-a3a9-2f6b1a3c9e55,root_owner=0:0 -d "$work/disk-files" "$work/disk.img" 4M >/dev/null
+
+run_opts=(-m 256M -kernel "$guest/Image" -initrd "$guest/initramfs.cpio" -append "console=ttyS0 quiet")
+script=(--send-on "(linux) # " 'mount -t ext4 /dev/vda /mnt && cat /mnt/hello.txt && seq 1 20000 > /mnt/seq.txt && sync && md5sum /mnt/seq.txt && umount /mnt && echo io-done\n'
+        --send-on "(linux) # " 'poweroff -f\n')
+extra=(-M virt)  # replaced by the options after --
+
+# run NAME JIT [more options]: console to NAME.out, digest line to NAME.digest, on its own disk copy
+run() {
+  local name=$1 jit=$2
+  shift 2
+  cp "$work/disk.img" "$work/$name.img"
+  "$lockstep" run "${run_opts[@]}" "${extra[@]}" -drive "file=$work/$name.img,format=raw,if=virtio" "${script[@]}" \
+    --jit="$jit" --digest "$@" >"$work/$name.out" 2>"$work/$name.err" || fail "$name: exit $? ($(tail -3 "$work/$name.err"))"
+  grep '^digest ' "$work/$name.err" >"$work/$name.digest" || fail "$name: no digest line"
+}
+
+check_console() {  # NAME: what the guest must have printed
+  local out=$work/$1.out
+  grep -q "lockstep-linux: ready" "$out" || fail "$1: the init did not finish"
+  grep -q "hello from the ext4 disk" "$out" || fail "$1: the disk file was not read"
+  grep -q "io-done" "$out" || fail "$1: the disk write did not complete"
+  grep -q "reboot: Power down" "$out" || fail "$1: no power-off"
+  if grep -q "did not load" "$out"; then fail "$1: a module did not load"; fi
+}
+
+same() {  # A B: console, digest and disk equal
+  cmp -s "$work/$1.out" "$work/$2.out" || { diff "$work/$1.out" "$work/$2.out" | head -20 >&2; fail "$2: console differs from $1"; }
+  cmp -s "$work/$1.digest" "$work/$2.digest" || fail "$2: $(cat "$work/$2.digest") where $1 has $(cat "$work/$1.digest")"
+  cmp -s "$work/$1.img" "$work/$2.img" || fail "$2: the disk image differs from $1's ($(cmp "$work/$1.img" "$work/$2.img" | head -1))"
+}
+
+case $mode in
+  engines)
+    run interp off
+    check_console interp
+    run jit on
+    check_console jit
+    same interp jit
+    echo "interpreter and JIT agree: $(cat "$work/interp.digest")"
+    ;;
+  migrate)
+    engines=$1
+    shift
+    src_jit=${engines%-*} dst_jit=${engines#*-}
+    cuts=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do cuts+=("$1"); shift; done
+    [ $# -gt 0 ] && { shift; extra=("$@"); }
+    run straight off
+    check_console straight
+    total=$(cut -d' ' -f2 "$work/straight.digest")
+    for spec in "${cuts[@]}"; do
+      pct=${spec%@io}
+      cut=$(awk -v t="$total" -v p="$pct" 'BEGIN { printf "%d", t * p / 100 }')
+      name=cut$pct
+      if [ "$spec" != "$pct" ]; then
+        # The cut must fall between the guest's disk writes (some on disk, some not): a kernel
+        # update can move them, and then this check says so instead of testing less.
+        cp "$work/disk.img" "$work/$name.probe.img"
+        "$lockstep" run "${run_opts[@]}" "${extra[@]}" -drive "file=$work/$name.probe.img,format=raw,if=virtio" \
+          "${script[@]}" --jit="$src_jit" --max-insns "$cut" >/dev/null 2>&1 || true
+        # More than 64 bytes either way: mounting alone rewrites 14 bytes of the superblock.
+        done_bytes=$( (cmp -l "$work/disk.img" "$work/$name.probe.img" || true) | wc -l)
+        left_bytes=$( (cmp -l "$work/straight.img" "$work/$name.probe.img" || true) | wc -l)
+        if [ "$done_bytes" -le 64 ] || [ "$left_bytes" -le 64 ]; then
+          fail "$name: the cut at $cut is not inside the disk writes any more ($done_bytes bytes written, $left_bytes to come): choose another percentage"
+        fi
+      fi
+      sock=$work/$name.sock
+      cp "$work/disk.img" "$work/$name.img"
+      drive=(-drive "file=$work/$name.img,format=raw,if=virtio")
+      dst_drive=("${drive[@]}")
+      if [ "${LINUX_TEST_PLANT:-}" = fresh-disk-at-destination ]; then
+        # Test-only: the destination gets the disk as it was before the run, not the source's
+        # file, so writes made before the cut are lost: the checks below must notice.
+        cp "$work/disk.img" "$work/$name.fresh.img"
+        dst_drive=(-drive "file=$work/$name.fresh.img,format=raw,if=virtio")
+      fi
+      "$lockstep" run "${run_opts[@]}" "${extra[@]}" "${dst_drive[@]}" "${script[@]}" --jit="$dst_jit" --digest \
+        --incoming "unix:$sock" --incoming-timeout 300 >"$work/$name.dst.out" 2>"$work/$name.err" &
+      dst=$!
+      for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+      "$lockstep" run "${run_opts[@]}" "${extra[@]}" "${drive[@]}" "${script[@]}" --jit="$src_jit" \
+        --migrate-at "$cut=unix:$sock" >"$work/$name.src.out" 2>"$work/$name.src.err" ||
+        fail "$name: the source exited $? ($(tail -3 "$work/$name.src.err"))"
+      wait $dst || fail "$name: the destination exited $? ($(tail -3 "$work/$name.err"))"
+      cat "$work/$name.src.out" "$work/$name.dst.out" >"$work/$name.out"
+      grep '^digest ' "$work/$name.err" >"$work/$name.digest" || fail "$name: no digest line"
+      if [ -n "${LINUX_TEST_PLANT:-}" ]; then
+        [ "${LINUX_TEST_PLANT}" = fresh-disk-at-destination ] && cp "$work/$name.fresh.img" "$work/$name.img"
+        if (same straight "$name") 2>"$work/$name.caught"; then
+          fail "$name: the planted bug ($LINUX_TEST_PLANT) went unnoticed"
+        fi
+        echo "planted bug caught at $cut ($pct%): $(cat "$work/$name.caught")"
+        continue
+      fi
+      same straight "$name"
+      echo "cut at $cut ($pct%, --jit $src_jit -> $dst_jit): console, digest and disk equal the straight run's"
+    done
+    ;;
+  *) fail "unknown mode $mode" ;;
+esac
