@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -51,25 +52,32 @@ fs::path self_path() {
   return ec ? fs::path("lockstep") : p;
 }
 
-// OpenSBI + U-Boot from power-on to the U-Boot prompt (autoboot interrupted by a key).
 // Per engine name, its speed over QEMU -icount's on each program measured (for the geometric mean).
 using RatiosByEngine = std::map<std::string, std::vector<double>>;
 
-int bench_uboot(const std::string& jit, const std::string& qemu, int runs, int timeout, RatiosByEngine& ratios) {
-  if (!fs::exists(kFwJump) || !fs::exists(kUboot)) {
-    fmt::print(stderr, "lockstep bench: Debian's opensbi/u-boot-qemu not installed; skipping the U-Boot boot\n");
-    return 0;
-  }
-  const std::vector<std::string> firmware = {"-bios", kFwJump, "-kernel", kUboot};
+// A guest booted through firmware, timed from power-on until its console shows `done` (the U-Boot
+// prompt, or Linux powering off). Only the machine's firmware and kernel arguments differ between
+// lockstep and QEMU.
+struct BootBench {
+  std::string label;
+  std::vector<std::string> guest;    // firmware/kernel options, the same for lockstep and QEMU
+  std::vector<std::string> ours;     // extra options for lockstep (console script)
+  std::string key_after;             // QEMU: type a key once its output contains this (empty: none)
+  std::string done;                  // console text that ends the measurement
+  std::string what;
+};
+
+int bench_boot(const BootBench& spec, const std::string& jit, const std::string& qemu, int runs, int timeout,
+               RatiosByEngine& ratios) {
   struct Boot {
     std::string name;
     std::vector<std::string> argv;
-    bool types_key;  // QEMU: a key typed on stdin when the autoboot countdown starts
+    bool types_key;
   };
   std::vector<Boot> boots;
-  std::vector<std::string> ours = {self_path().string(), "run", "-M", "virt", "-m", "256M", "--jit=" + jit,
-                                   "--send-on", "autoboot", " ", "--stop-on", "=> "};
-  ours.insert(ours.end(), firmware.begin(), firmware.end());
+  std::vector<std::string> ours = {self_path().string(), "run", "-M", "virt", "-m", "256M", "--jit=" + jit};
+  ours.insert(ours.end(), spec.ours.begin(), spec.ours.end());
+  ours.insert(ours.end(), spec.guest.begin(), spec.guest.end());
   boots.push_back({fmt::format("lockstep --jit={}", jit), ours, false});
   // The interpreter beside the JIT, so that the JIT's effect on the boot shows in the same run.
   std::vector<Boot> interpreter_boot;
@@ -80,15 +88,13 @@ int bench_uboot(const std::string& jit, const std::string& qemu, int runs, int t
   }
   for (bool icount : {true, false}) {
     std::vector<std::string> q = {qemu};
-    for (const char* a : kQemuBase) {
-      if (std::string_view(a) != "none" || q.back() != "-bios") q.push_back(a);
-    }
-    // kQemuBase says -bios none: replace it by the firmware.
+    for (const char* a : kQemuBase) q.push_back(a);
+    // kQemuBase says -bios none: the guest's options bring the firmware (QEMU's default without one).
     auto it = std::find(q.begin(), q.end(), "-bios");
-    if (it != q.end()) q.erase(it, it + 1);
-    q.insert(q.end(), firmware.begin(), firmware.end());
+    if (it != q.end()) q.erase(it, it + 2);
+    q.insert(q.end(), spec.guest.begin(), spec.guest.end());
     if (icount) q.insert(q.end(), {"-icount", "shift=0,sleep=off"});
-    boots.push_back({icount ? "qemu -icount shift=0" : "qemu", q, true});
+    boots.push_back({icount ? "qemu -icount shift=0" : "qemu", q, !spec.key_after.empty()});
   }
   boots.insert(boots.end(), interpreter_boot.begin(), interpreter_boot.end());
   std::vector<double> best(boots.size(), std::numeric_limits<double>::infinity());
@@ -98,12 +104,12 @@ int bench_uboot(const std::string& jit, const std::string& qemu, int runs, int t
       ProcessOptions options;
       options.timeout_seconds = timeout;
       if (boots[b].types_key) {
-        options.respond_when_output_contains = "autoboot";
+        options.respond_when_output_contains = spec.key_after;
         options.respond_with = " ";
       }
-      options.stop_when_output_contains = "=> ";
+      options.stop_when_output_contains = spec.done;
       const ProcessResult p = run_process(boots[b].argv, options);
-      if (p.timed_out || p.spawn_failed || p.out.find("=> ") == std::string::npos) {
+      if (p.timed_out || p.spawn_failed || p.out.find(spec.done) == std::string::npos) {
         status = 1;
         continue;
       }
@@ -112,12 +118,48 @@ int bench_uboot(const std::string& jit, const std::string& qemu, int runs, int t
   }
   for (size_t b = 0; b < boots.size(); ++b) {
     if (best[b] == std::numeric_limits<double>::infinity()) {
-      fmt::print("{:<18} {:<24} {:>10} {:>9} {:>14}  {}\n", "uboot-prompt", boots[b].name, "-", "-", "-", "no prompt");
+      fmt::print("{:<18} {:<24} {:>10} {:>9} {:>14}  {}\n", spec.label, boots[b].name, "-", "-", "-",
+                 fmt::format("never printed '{}'", spec.done));
       continue;
     }
-    fmt::print("{:<18} {:<24} {:>10.3f} {:>9} {:>13.2f}x  {}\n", "uboot-prompt", boots[b].name, best[b], "",
-               best[1] / best[b], b == 0 ? "time from start to the => prompt" : "");
+    fmt::print("{:<18} {:<24} {:>10.3f} {:>9} {:>13.2f}x  {}\n", spec.label, boots[b].name, best[b], "",
+               best[1] / best[b], b == 0 ? spec.what : "");
     if (best[1] != std::numeric_limits<double>::infinity()) ratios[boots[b].name].push_back(best[1] / best[b]);
+  }
+  return status;
+}
+
+// OpenSBI + U-Boot from power-on to the U-Boot prompt (autoboot interrupted by a key).
+int bench_uboot(const std::string& jit, const std::string& qemu, int runs, int timeout, RatiosByEngine& ratios) {
+  if (!fs::exists(kFwJump) || !fs::exists(kUboot)) {
+    fmt::print(stderr, "lockstep bench: Debian's opensbi/u-boot-qemu not installed; skipping the U-Boot boot\n");
+    return 0;
+  }
+  return bench_boot({"uboot-prompt", {"-bios", kFwJump, "-kernel", kUboot}, {"--send-on", "autoboot", " "}, "autoboot",
+                     "=> ", "time from start to the => prompt"},
+                    jit, qemu, runs, timeout, ratios);
+}
+
+// Debian's kernel with the test initramfs (scripts/linux-guest.sh): power-on to power-off, and the
+// same with a userspace workload (generate, gzip and hash 1.3 MB) before it. QEMU boots its own
+// OpenSBI and device tree: the instruction counts differ a little, the work does not.
+int bench_linux(const fs::path& dir, const std::string& jit, const std::string& qemu, int runs, int timeout,
+                RatiosByEngine& ratios) {
+  const fs::path image = dir / "Image", initrd = dir / "initramfs.cpio";
+  if (!fs::exists(image) || !fs::exists(initrd)) {
+    fmt::print(stderr,
+               "lockstep bench: no Linux guest in {} (scripts/linux-guest.sh {} makes one; ctest -R linux/guest "
+               "makes build/tests/linux/guest); skipping the Linux boot\n",
+               dir.string(), dir.string());
+    return 0;
+  }
+  int status = 0;
+  for (const auto& [label, run, what] :
+       {std::tuple{"linux-boot", "poweroff", "power-on to power-off"},
+        std::tuple{"linux-workload", "workload", "boot, seq|gzip|md5sum|sha256sum in busybox, power-off"}}) {
+    const std::vector<std::string> guest = {"-kernel", image.string(), "-initrd", initrd.string(), "-append",
+                                            fmt::format("console=ttyS0 quiet LOCKSTEP_RUN={}", run)};
+    status |= bench_boot({label, guest, {}, "", "reboot: Power down", what}, jit, qemu, runs, timeout, ratios);
   }
   return status;
 }
@@ -137,6 +179,8 @@ int bench_main(int argc, char** argv) {
   std::string qemu = "qemu-system-riscv64";
   std::string jit = "off";
   bool uboot = true;
+  std::string linux_dir = (self_path().parent_path().parent_path() / "tests" / "linux" / "guest").string();
+  bool linux_boot = true;
   bool snapshot = false;
   std::string snapshot_dir = "/tmp";
   app.add_option("--workload", workloads, "guest ELF to run (repeatable); default: the built bench workloads");
@@ -144,6 +188,9 @@ int bench_main(int argc, char** argv) {
   app.add_option("--timeout", timeout, "seconds before a run is killed")->capture_default_str();
   app.add_option("--qemu", qemu, "QEMU binary")->capture_default_str();
   app.add_flag("!--no-uboot", uboot, "skip the OpenSBI + U-Boot boot-to-prompt measurement");
+  app.add_option("--linux", linux_dir, "directory with the Linux guest's Image and initramfs.cpio (scripts/linux-guest.sh)")
+      ->capture_default_str();
+  app.add_flag("!--no-linux", linux_boot, "skip the Linux boot and workload measurements");
   app.add_flag("--snapshot", snapshot,
                "instead: save and load of a 1 GiB guest (a quarter of its pages data), plain and .zst, beside "
                "QEMU's own save of the same guest");
@@ -193,6 +240,7 @@ int bench_main(int argc, char** argv) {
   fmt::print("{:<18} {:<24} {:>10} {:>9} {:>14}  {}\n", "workload", "engine", "best s", "MIPS", "vs qemu-icount", "check");
   RatiosByEngine ratios;
   if (uboot) status |= bench_uboot(jit, qemu, runs, timeout, ratios);
+  if (linux_boot) status |= bench_linux(linux_dir, jit, qemu, runs, timeout, ratios);
   for (const std::string& w : workloads) {
     std::vector<Measurement> results(engines.size());
     // Interleave engines run by run so that a noisy moment on the machine hits all of them.
