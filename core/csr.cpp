@@ -166,6 +166,14 @@ bool csr_read(Hart& h, u16 n, u64& v) {
     // NAPOT reads show the low bits set; in OFF/TOR/NA4 as written (G = 0).
     return true;
   }
+#ifdef LOCKSTEP_PLANT_PMPADDR16_READS_ZERO
+  // Planted bug, defined only by a test build (tests/planted): lockstep's old pmpaddr16, read as 0
+  // where QEMU 7.2 traps. OpenSBI's probe then counts one instruction more than QEMU's.
+  if (n == csr::pmpaddr0 + 16) {
+    v = 0;
+    return true;
+  }
+#endif
   if (n >= csr::hpmcounter3 && n <= csr::hpmcounter31) {
     const unsigned k = n - csr::hpmcounter3;
     if (k >= kHpmCounters || !counter_enabled(h, n - csr::cycle)) return false;

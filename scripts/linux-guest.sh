@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Linux guest of the tests and benchmarks: Debian trixie's riscv64 kernel and a busybox
-# initramfs with the virtio, ext4 and net modules, whose /init prints "lockstep-linux: ready" and
-# starts a shell on the console with the prompt "(linux) # ".
+# initramfs with the virtio, ext4 and net modules, whose /init prints "lockstep-linux: ready at
+# time N" (bin/rdtime, from scripts/linux-rdtime.S) and starts a shell on the console with
+# the prompt "(linux) # ".
 #
 #   linux-guest.sh OUT_DIR     writes OUT_DIR/Image, OUT_DIR/initramfs.cpio, OUT_DIR/kernel-release
 #
@@ -18,7 +19,7 @@ cache=${LOCKSTEP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lockstep}/debian-trixie-
 modules=(virtio_mmio virtio_blk virtio_net virtio-rng crc32c_generic ext4)
 
 fail() { echo "linux-guest: $*" >&2; exit 1; }
-for tool in mmdebstrap cpio modinfo xz riscv64-unknown-elf-strip; do
+for tool in mmdebstrap cpio modinfo xz riscv64-unknown-elf-strip riscv64-unknown-elf-gcc; do
   command -v "$tool" >/dev/null || fail "$tool is missing: run scripts/setup-deps.sh"
 done
 
@@ -61,6 +62,7 @@ add_module() {  # depth-first: a module's dependencies come before it
 for m in "${modules[@]}"; do add_module "$m"; done
 
 mkdir -p "$out"
+out=$(cd "$out" && pwd)  # the cpio is written from inside the staging tree
 stage=$(mktemp -d "$out/.stage.XXXXXX")  # beside the outputs, so the final renames are atomic
 trap 'rm -rf "$stage"' EXIT
 ird=$stage/initramfs
@@ -81,6 +83,8 @@ for n in "${order[@]}"; do
   echo "$n" >>"$ird/lib/modules/load-order"
 done
 install -m 0755 "$here/linux-init.sh" "$ird/init"
+riscv64-unknown-elf-gcc -march=rv64gc -mabi=lp64d -nostdlib -nostartfiles -static -Wl,--build-id=none -s \
+  -o "$ird/bin/rdtime" "$here/linux-rdtime.S"
 find "$ird" -type d -exec chmod 0755 {} +
 find "$ird/lib" -type f -exec chmod 0644 {} +
 # The kernel's built-in initramfs already has /dev/console; devtmpfs provides the rest.

@@ -8,7 +8,8 @@ mount -t devtmpfs devtmpfs /dev
 for m in $(cat /lib/modules/load-order); do
   insmod /lib/modules/$m.ko || echo "init: module $m did not load"
 done
-echo "lockstep-linux: ready"
+# The guest's clock here (instructions / 100 under -icount shift=0) is what the QEMU comparison checks.
+echo "lockstep-linux: ready at time $(/bin/rdtime)"
 # LOCKSTEP_RUN=... on the kernel command line (no dot: the kernel hands it to init as a variable)
 # runs without a console script: what `lockstep bench` times, on lockstep and on QEMU alike.
 case "${LOCKSTEP_RUN:-}" in

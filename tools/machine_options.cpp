@@ -21,6 +21,9 @@ void add_machine_options(CLI::App& app, MachineOptionTexts& t) {
   app.add_option("--append", t.config.append, "kernel command line (device tree /chosen/bootargs)");
   app.add_option("--initrd", t.config.initrd,
                  "initial ram disk, loaded high in RAM (device tree /chosen/linux,initrd-*)");
+  app.add_option("--dtb", t.config.dtb,
+                 "device tree for the guest instead of the board's, edited as QEMU does (-append sets bootargs, "
+                 "-initrd the initrd range)");
   app.add_option("--drive", t.drives,
                  "a disk on the next free virtio-mmio slot: file=F,format=raw,if=virtio[,readonly=on][,snapshot=on] "
                  "(snapshot=on keeps writes in memory)");
@@ -31,7 +34,8 @@ void add_machine_options(CLI::App& app, MachineOptionTexts& t) {
       ->allow_extra_args(false);
   app.add_option("--stop-on", t.stop_on, "after the last --send-on, stop (exit 0) once the output contains PATTERN");
   app.add_option("--device", t.devices, "add a device: virtio-rng-device (a deterministic stream from --seed)");
-  app.add_option("--seed", t.config.seed, "machine seed: virtio-rng's stream and /chosen/rng-seed derive from it")
+  app.add_option("--seed", t.config.seed, "machine seed: virtio-rng's stream and /chosen/rng-seed derive from it (with -dtb, rng-seed is what "
+                 "QEMU 7.2 writes under -seed N)")
       ->capture_default_str();
   app.add_flag("--htif", t.config.htif, "require HTIF (tohost/fromhost) even if the ELF has no tohost symbol");
 }

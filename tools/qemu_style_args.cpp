@@ -7,8 +7,8 @@
 namespace lockstep::tools {
 
 std::vector<std::string> qemu_style_args(int argc, char** argv) {
-  static constexpr std::array<std::string_view, 10> kSingleDashLong = {
-      "-bios", "-kernel", "-smp", "-append", "-machine", "-initrd", "-drive", "-memory", "-dumpdtb", "-device",
+  static constexpr std::array<std::string_view, 12> kSingleDashLong = {
+      "-bios", "-kernel", "-smp", "-append", "-machine", "-initrd", "-drive", "-memory", "-dumpdtb", "-device", "-dtb", "-seed",
   };
   std::vector<std::string> out;
   for (int k = 0; k < argc; ++k) {

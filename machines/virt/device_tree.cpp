@@ -3,6 +3,7 @@
 #include <libfdt.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -229,6 +230,41 @@ Result<std::vector<uint8_t>> write_device_tree(const DeviceTreeParams& p) {
   if (w.err) return Error{fmt::format("device tree construction failed: {}", fdt_strerror(w.err))};
   w.buf.resize(fdt_totalsize(w.fdt()));
   return w.buf;
+}
+
+Result<std::vector<uint8_t>> user_device_tree(const std::vector<uint8_t>& text, const std::string& name,
+                                              const std::string& bootargs, const std::vector<uint8_t>& rng_seed,
+                                              core::u64 initrd_start, core::u64 initrd_end) {
+  constexpr size_t kMaxFile = 1u << 24;  // QEMU's limit is INT_MAX / 2; no real tree comes near this
+  if (text.size() > kMaxFile) return Error{fmt::format("-dtb '{}': device tree file is too large", name)};
+  std::vector<uint8_t> buf((text.size() + 10000) * 2);
+  std::copy(text.begin(), text.end(), buf.begin());
+  void* fdt = buf.data();
+  const int size = static_cast<int>(buf.size());
+  if (text.size() < sizeof(fdt_header) || fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > text.size() ||
+      fdt_open_into(fdt, fdt, size) != 0 || fdt_check_header(fdt) != 0) {
+    return Error{fmt::format("-dtb '{}': not a valid flattened device tree", name)};
+  }
+  auto set = [&](const char* prop, const void* value, int len) -> Status {
+    const int chosen = fdt_path_offset(fdt, "/chosen");
+    if (chosen < 0) return Error{fmt::format("-dtb '{}': Couldn't find node /chosen: {}", name, fdt_strerror(chosen))};
+    if (int rc = fdt_setprop(fdt, chosen, prop, value, len); rc < 0)
+      return Error{fmt::format("-dtb '{}': Couldn't set /chosen/{}: {}", name, prop, fdt_strerror(rc))};
+    return Ok{};
+  };
+  if (!bootargs.empty()) LS_TRY(set("bootargs", bootargs.c_str(), static_cast<int>(bootargs.size() + 1)));
+  LS_TRY(set("rng-seed", rng_seed.data(), static_cast<int>(rng_seed.size())));
+  if (initrd_end > initrd_start) {
+    // QEMU 7.2 writes one cell each (qemu_fdt_setprop_cell): an address above 4 GiB would be cut.
+    if (initrd_end > 0xffffffffu)
+      return Error{fmt::format("-dtb '{}': the initrd ends above 4 GiB, which 32-bit cells cannot hold", name)};
+    const fdt32_t start = cpu_to_fdt32(static_cast<uint32_t>(initrd_start));
+    const fdt32_t end = cpu_to_fdt32(static_cast<uint32_t>(initrd_end));
+    LS_TRY(set("linux,initrd-start", &start, sizeof start));
+    LS_TRY(set("linux,initrd-end", &end, sizeof end));
+  }
+  if (int rc = fdt_pack(fdt); rc < 0) return Error{fmt::format("-dtb '{}': {}", name, fdt_strerror(rc))};
+  return buf;
 }
 
 }  // namespace lockstep::machines::virt

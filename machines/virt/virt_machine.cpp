@@ -7,6 +7,7 @@
 
 #include "core/csr.h"
 #include "machines/virt/device_tree.h"
+#include "machines/virt/qemu_seeded_random.h"
 #include "machines/virt/memory_map.h"
 #include "machines/virt/ram_pages.h"
 #include "devices/aclint_mtimer_vmstate.h"
@@ -300,8 +301,18 @@ Status VirtMachine::load_images() {
     if (Status s = load_raw(bytes.value(), initrd_start, config_.initrd); !s) return s;
     initrd_end = initrd_start + bytes->size();
   }
-  auto fdt = build_device_tree(
-      DeviceTreeParams{config_.ram_size, config_.smp, config_.append, initrd_start, initrd_end, config_.seed});
+  Result<std::vector<uint8_t>> fdt = std::vector<uint8_t>{};
+  if (config_.dtb.empty()) {
+    fdt = build_device_tree(
+        DeviceTreeParams{config_.ram_size, config_.smp, config_.append, initrd_start, initrd_end, config_.seed});
+  } else {
+    auto text = read_file(config_.dtb, 1u << 24);
+    if (!text) return text.error();
+    // QEMU's guest sees the seed its reset handler rewrites: under -seed N, the draws after the two
+    // each vCPU thread takes and the eight create_fdt takes. --seed plays QEMU's -seed here.
+    const std::vector<uint8_t> rng_seed = qemu_seeded_random_bytes(config_.seed, 2 * config_.smp + 8, 32);
+    fdt = user_device_tree(text.value(), config_.dtb, config_.append, rng_seed, initrd_start, initrd_end);
+  }
   if (!fdt) return fdt.error();
   fdt_ = std::move(fdt.value());
   fdt_addr_ = device_tree_address(dram, config_.ram_size, fdt_.size());

@@ -45,6 +45,7 @@ struct VirtConfig {
   std::string kernel;
   std::string append;
   std::string initrd;
+  std::string dtb;  // -dtb: the guest gets this device tree (as QEMU edits it) instead of the board's
   std::vector<DriveConfig> drives;
   bool virtio_rng = false;             // -device virtio-rng-device
   u64 seed = 0x6c6f636b73746570;      // "lockstep": virtio-rng stream and chosen/rng-seed derive from it

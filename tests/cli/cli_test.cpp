@@ -305,6 +305,34 @@ TEST_SUITE("bad-input") {
     }
   }
 
+  TEST_CASE("-dtb files that are not a usable device tree") {
+    const auto dtb_run = [](const std::string& path, std::initializer_list<std::string> more = {}) {
+      return with(with(kernel(hello_elf()), {"-dtb", path, "--max-insns", "1000"}), more);
+    };
+    expect_rejected(dtb_run(scratch().dir() + "/no-such.dtb"), "no-such.dtb");
+    expect_rejected(dtb_run(scratch().write("empty.dtb", {})), "empty.dtb");
+    expect_rejected(dtb_run(scratch().write("text.dtb", {'/', 'd', 't', 's', '-', 'v', '1', '/', ';', '\n'})),
+                    "not a valid flattened device tree");
+    expect_rejected(dtb_run("/dev/zero"), "/dev/zero");
+    // The board's own tree, cut short or with a header that claims more than the file holds.
+    const std::string board = scratch().dir() + "/board.dtb";
+    REQUIRE(run(with(kernel(hello_elf()), {"--dumpdtb", board})).exit_code == 0);
+    std::vector<unsigned char> tree = read_bytes(board);
+    REQUIRE(tree.size() > 64);
+    expect_rejected(dtb_run(scratch().write("cut.dtb", {tree.begin(), tree.begin() + 64})), "cut.dtb");
+    std::vector<unsigned char> claims = tree;
+    claims[4] = 0x7f;  // totalsize, big-endian: ~2 GiB
+    expect_rejected(dtb_run(scratch().write("claims.dtb", claims)), "claims.dtb");
+    // A well-formed tree without /chosen: QEMU exits "Couldn't find node /chosen"; so do we.
+    // `/dts-v1/; / { };` as dtc writes it: header, an empty reservation map, the root node.
+    std::vector<unsigned char> no_chosen = {0xd0, 0x0d, 0xfe, 0xed, 0, 0, 0, 0x48, 0, 0, 0, 0x38, 0, 0, 0, 0x48,
+                                            0,    0,    0,    0x28, 0, 0, 0, 0x11, 0, 0, 0, 0x10, 0, 0, 0, 0,
+                                            0,    0,    0,    0,    0, 0, 0, 0x10};
+    no_chosen.resize(0x38);  // the reservation map's terminating entry
+    for (unsigned char b : {0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 9}) no_chosen.push_back(b);
+    expect_rejected(dtb_run(scratch().write("no-chosen.dtb", no_chosen)), "/chosen");
+  }
+
   TEST_CASE("a trap vector that cannot be fetched stops the run with exit 4 on both engines") {
     // An all-zero word is an illegal instruction; mtvec is 0 at reset and nothing is at address 0,
     // so every fetch traps to itself and no instruction retires: --max-insns could never fire.

@@ -13,6 +13,12 @@
 #       last 1% of the run); @io: check that the disk at the cut holds some of the writes, not all. ENGINES: off-off, on-on, off-on or on-off
 #       (source-destination --jit). LINUX_TEST_PLANT=fresh-disk-at-destination: a test-only switch
 #       that loses the source's disk writes; each cut must then fail the comparison.
+#   linux_test.sh LOCKSTEP GUEST_DIR WORK qemu
+#       the guest on Debian's QEMU 7.2 (-icount shift=0,sleep=off, restricted to lockstep's ISA) and
+#       on lockstep, from power-on through a userspace workload to power-off, both given lockstep's
+#       device tree (-dtb) and -seed 1 (so QEMU's /chosen/rng-seed is not random and lockstep writes
+#       the same): the console must be equal byte for byte, kernel timestamps included, and so the
+#       guest's clock at the shell prompt ("ready at time N": instructions / 100).
 set -euo pipefail
 lockstep=$1 guest=$2 work=$3 mode=$4
 shift 4
@@ -52,7 +58,7 @@ check_console() {  # NAME: what the guest must have printed
 }
 
 same() {  # A B: console, digest and disk equal
-  cmp -s "$work/$1.out" "$work/$2.out" || { diff "$work/$1.out" "$work/$2.out" | head -20 >&2; fail "$2: console differs from $1"; }
+  cmp -s "$work/$1.out" "$work/$2.out" || { (diff "$work/$1.out" "$work/$2.out" || true) | head -20 >&2; fail "$2: console differs from $1"; }
   cmp -s "$work/$1.digest" "$work/$2.digest" || fail "$2: $(cat "$work/$2.digest") where $1 has $(cat "$work/$1.digest")"
   cmp -s "$work/$1.img" "$work/$2.img" || fail "$2: the disk image differs from $1's ($(cmp "$work/$1.img" "$work/$2.img" | head -1))"
 }
@@ -124,6 +130,41 @@ case $mode in
       same straight "$name"
       echo "cut at $cut ($pct%, --jit $src_jit -> $dst_jit): console, digest and disk equal the straight run's"
     done
+    ;;
+  qemu)
+    qemu=${QEMU:-qemu-system-riscv64}
+    command -v "$qemu" >/dev/null || fail "$qemu is missing: run scripts/setup-deps.sh"
+    command -v fdtput >/dev/null || fail "fdtput is missing: run scripts/setup-deps.sh"
+    common=(-M virt -m 256M -kernel "$guest/Image" -initrd "$guest/initramfs.cpio" -seed 1
+            -append "console=ttyS0 no5lvl LOCKSTEP_RUN=workload")
+    # lockstep's tree for both, less its rng-seed: each then adds the one QEMU makes under -seed 1.
+    "$lockstep" run "${common[@]}" --dumpdtb "$work/board.dtb" || fail "--dumpdtb exited $?"
+    fdtput -d "$work/board.dtb" /chosen rng-seed
+    # What each makes of that file (-dtb): the same bytes but for the seed, which QEMU's dump shows
+    # before its reset handler rewrites it and lockstep's after.
+    "$qemu" "${common[@]}" -dtb "$work/board.dtb" -machine dumpdtb="$work/qemu.dtb" -display none -monitor none \
+      >/dev/null 2>&1 || fail "QEMU could not dump its device tree"
+    "$lockstep" run "${common[@]}" -dtb "$work/board.dtb" --dumpdtb "$work/lockstep.dtb" || fail "-dtb --dumpdtb exited $?"
+    [ "$(stat -c %s "$work/qemu.dtb")" = "$(stat -c %s "$work/lockstep.dtb")" ] ||
+      fail "-dtb: lockstep's tree is $(stat -c %s "$work/lockstep.dtb") bytes, QEMU's $(stat -c %s "$work/qemu.dtb")"
+    differing=$( (cmp -l "$work/qemu.dtb" "$work/lockstep.dtb" || true) | wc -l)
+    [ "$differing" -le 32 ] || fail "-dtb: $differing bytes of the tree differ from QEMU's (only the 32-byte seed may)"
+    timeout 600 "$qemu" "${common[@]}" -dtb "$work/board.dtb" \
+      -cpu rv64,h=false,zba=false,zbb=false,zbc=false,zbs=false,sstc=false -icount shift=0,sleep=off \
+      -rtc base=2026-01-01T00:00:00,clock=vm -display none -serial stdio -monitor none -no-reboot \
+      </dev/null >"$work/qemu.out" 2>"$work/qemu.err" || fail "QEMU exited $? ($(tail -3 "$work/qemu.err"))"
+    "$lockstep" run "${common[@]}" -dtb "$work/board.dtb" --jit=off --digest >"$work/lockstep.out" \
+      2>"$work/lockstep.err" || fail "lockstep exited $? ($(tail -3 "$work/lockstep.err"))"
+    for who in qemu lockstep; do
+      grep -q "^workload: done" "$work/$who.out" || fail "$who: the workload did not finish"
+      grep -q "reboot: Power down" "$work/$who.out" || fail "$who: no power-off"
+    done
+    if ! cmp -s "$work/qemu.out" "$work/lockstep.out"; then
+      (diff "$work/qemu.out" "$work/lockstep.out" || true) | head -10 >&2
+      fail "the console differs from QEMU's (< QEMU, > lockstep): $(cmp "$work/qemu.out" "$work/lockstep.out" | head -1)"
+    fi
+    echo "QEMU and lockstep agree on $(wc -l <"$work/lockstep.out") console lines, timestamps included;" \
+      "$(grep -a 'ready at time' "$work/lockstep.out" | tr -d '\r'); lockstep: $(cat "$work/lockstep.err")"
     ;;
   *) fail "unknown mode $mode" ;;
 esac
