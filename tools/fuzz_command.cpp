@@ -59,8 +59,9 @@ Result<fm::FuzzGuest> run_options_guest(const std::string& text, std::uint64_t m
   auto setup = resolve_machine_options(texts);
   if (!setup) return setup.error();
   if (setup->config.kernel.empty() && setup->config.bios == "none") return Error{"nothing to run: give -kernel or -bios"};
-  for (const auto& d : setup->config.drives) {
-    if (!d.read_only && !d.snapshot) {
+  for (const auto& v : setup->config.virtio) {
+    const auto& d = v.drive;
+    if (v.kind == machines::virt::VirtioDeviceConfig::Kind::Blk && !d.read_only && !d.snapshot) {
       return Error{fmt::format("-drive file={}: add snapshot=on (or readonly=on): every case boots the guest afresh "
                                "from the same image, which must not change",
                                d.file)};

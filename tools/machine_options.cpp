@@ -1,5 +1,7 @@
 #include "tools/machine_options.h"
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "tools/option_values.h"
@@ -25,16 +27,20 @@ void add_machine_options(CLI::App& app, MachineOptionTexts& t) {
                  "device tree for the guest instead of the board's, edited as QEMU does (-append sets bootargs, "
                  "-initrd the initrd range)");
   app.add_option("--drive", t.drives,
-                 "a disk on the next free virtio-mmio slot: file=F,format=raw,if=virtio[,readonly=on][,snapshot=on] "
-                 "(snapshot=on keeps writes in memory)");
+                 "a disk: file=F,format=raw,if=virtio|none[,id=ID][,readonly=on][,snapshot=on]; if=virtio puts it on the "
+                 "next free virtio-mmio slot, if=none waits for -device virtio-blk-device,drive=ID (snapshot=on keeps "
+                 "writes in memory)");
   app.add_option("--send-on", t.send_on,
                  "PATTERN TEXT: once the console output since the previous action contains PATTERN, type TEXT "
                  "(escapes \\n \\r \\t \\xHH); repeatable, in order")
       ->type_size(2)
       ->allow_extra_args(false);
   app.add_option("--stop-on", t.stop_on, "after the last --send-on, stop (exit 0) once the output contains PATTERN");
-  app.add_option("--device", t.devices, "add a device: virtio-rng-device (a deterministic stream from --seed)");
-  app.add_option("--seed", t.config.seed, "machine seed: virtio-rng's stream and /chosen/rng-seed derive from it (with -dtb, rng-seed is what "
+  app.add_option("--device", t.devices,
+                 "add a virtio-mmio device: virtio-blk-device,drive=ID (a -drive if=none,id=ID) or virtio-rng-device "
+                 "(a deterministic stream from --seed); they take the slots after the if=virtio disks, in order");
+  app.add_option("--seed", t.config.seed,
+                 "machine seed: virtio-rng's stream and /chosen/rng-seed derive from it (with -dtb, rng-seed is what "
                  "QEMU 7.2 writes under -seed N)")
       ->capture_default_str();
   app.add_flag("--htif", t.config.htif, "require HTIF (tohost/fromhost) even if the ELF has no tohost symbol");
@@ -68,6 +74,59 @@ Result<machines::ConsoleScript> console_script(const MachineOptionTexts& t) {
   return script;
 }
 
+using machines::virt::VirtioDeviceConfig;
+
+// -drive if=virtio disks take the top slots in their order, then the -device devices in theirs.
+// QEMU 7.2 would put an if=virtio disk on its PCI bus, which this board does not have; `-drive
+// if=none,id=ID -device virtio-blk-device,drive=ID` is the spelling that means the same to both.
+Status resolve_virtio_devices(const MachineOptionTexts& t, std::vector<VirtioDeviceConfig>& out) {
+  struct NamedDrive {
+    machines::virt::DriveConfig drive;
+    bool used = false;
+  };
+  std::map<std::string, NamedDrive> named;
+  for (const std::string& text : t.drives) {
+    auto d = parse_drive(text);
+    if (!d) return d.error();
+    const machines::virt::DriveConfig drive{d->file, d->read_only, d->snapshot};
+    if (!d->id.empty() && named.count(d->id)) return Error{fmt::format("-drive: Duplicate ID '{}' for drive", d->id)};
+    if (d->interface == "virtio") out.push_back({VirtioDeviceConfig::Kind::Blk, drive});
+    if (!d->id.empty()) named[d->id] = {drive, d->interface == "virtio"};
+  }
+  for (const std::string& text : t.devices) {
+    const auto comma = text.find(',');
+    const std::string name = text.substr(0, comma);
+    std::map<std::string, std::string> props;
+    if (comma != std::string::npos) {
+      auto p = parse_key_values(text.substr(comma + 1), "-device " + name);
+      if (!p) return p.error();
+      for (auto& [key, value] : p.value())
+        if (!props.emplace(key, value).second) return Error{fmt::format("-device {}: {} given twice", name, key)};
+    }
+    if (name == "virtio-rng-device" || name == "virtio-rng") {
+      if (!props.empty()) return Error{fmt::format("-device {}: unknown property '{}'", name, props.begin()->first)};
+      out.push_back({VirtioDeviceConfig::Kind::Rng, {}});
+    } else if (name == "virtio-blk-device") {
+      for (const auto& [key, value] : props)
+        if (key != "drive") return Error{fmt::format("-device {}: unknown property '{}'", name, key)};
+      if (!props.count("drive")) return Error{"-device virtio-blk-device: drive property not set"};
+      const std::string& id = props.at("drive");
+      auto it = named.find(id);
+      if (it == named.end()) {
+        return Error{
+            fmt::format("-device virtio-blk-device: Property 'virtio-blk-device.drive' can't find value '{}'", id)};
+      }
+      if (it->second.used) return Error{fmt::format("-device virtio-blk-device: Drive '{}' is already in use", id)};
+      it->second.used = true;
+      out.push_back({VirtioDeviceConfig::Kind::Blk, it->second.drive});
+    } else {
+      return Error{fmt::format("-device {}: unknown device (supported: virtio-blk-device,drive=ID, virtio-rng-device)",
+                               name)};
+    }
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 Result<MachineSetup> resolve_machine_options(const MachineOptionTexts& t) {
@@ -85,17 +144,7 @@ Result<MachineSetup> resolve_machine_options(const MachineOptionTexts& t) {
     return Error{fmt::format("invalid -smp '{}': this board supports 1 to 8 harts", t.smp)};
   }
   setup.config.smp = static_cast<unsigned>(harts.value());
-  for (const std::string& text : t.drives) {
-    auto d = parse_drive(text);
-    if (!d) return d.error();
-    setup.config.drives.push_back(machines::virt::DriveConfig{d->file, d->read_only, d->snapshot});
-  }
-  for (const std::string& dev : t.devices) {
-    if (dev != "virtio-rng-device" && dev != "virtio-rng") {
-      return Error{fmt::format("-device {}: unknown device (supported: virtio-rng-device)", dev)};
-    }
-    setup.config.virtio_rng = true;
-  }
+  LS_TRY(resolve_virtio_devices(t, setup.config.virtio));
   auto script = console_script(t);
   if (!script) return script.error();
   setup.script = std::move(script.value());

@@ -60,7 +60,8 @@ Result<bool> parse_on_off(const std::string& key, const std::string& value) {
 
 }  // namespace
 
-Result<DriveOption> parse_drive(const std::string& text) {
+Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(const std::string& text,
+                                                                          const std::string& what) {
   // Split on single commas; ",," stands for a comma inside a value.
   std::vector<std::string> parts(1);
   for (size_t k = 0; k < text.size(); ++k) {
@@ -75,19 +76,32 @@ Result<DriveOption> parse_drive(const std::string& text) {
       parts.back().push_back(text[k]);
     }
   }
-  DriveOption d;
+  std::vector<std::pair<std::string, std::string>> out;
   for (const std::string& part : parts) {
     const auto eq = part.find('=');
-    if (eq == std::string::npos) return Error{fmt::format("-drive: '{}' is not key=value", part)};
-    const std::string key = part.substr(0, eq), value = part.substr(eq + 1);
+    if (eq == std::string::npos) return Error{fmt::format("{}: '{}' is not key=value", what, part)};
+    out.emplace_back(part.substr(0, eq), part.substr(eq + 1));
+  }
+  return out;
+}
+
+Result<DriveOption> parse_drive(const std::string& text) {
+  auto parts = parse_key_values(text, "-drive");
+  if (!parts) return parts.error();
+  DriveOption d;
+  for (const auto& [key, value] : parts.value()) {
     if (key == "file") {
       d.file = value;
     } else if (key == "format") {
       if (value != "raw") return Error{fmt::format("-drive: format={} is not supported (only raw)", value)};
       d.format = value;
     } else if (key == "if") {
-      if (value != "virtio") return Error{fmt::format("-drive: if={} is not supported (only virtio)", value)};
+      if (value != "virtio" && value != "none")
+        return Error{fmt::format("-drive: if={} is not supported (virtio or none)", value)};
       d.interface = value;
+    } else if (key == "id") {
+      if (value.empty()) return Error{"-drive: id= must not be empty"};
+      d.id = value;
     } else if (key == "readonly") {
       auto v = parse_on_off(key, value);
       if (!v) return v.error();
@@ -101,6 +115,8 @@ Result<DriveOption> parse_drive(const std::string& text) {
     }
   }
   if (d.file.empty()) return Error{"-drive: file= is required"};
+  if (d.interface == "none" && d.id.empty())
+    return Error{"-drive: if=none needs id= (a -device virtio-blk-device,drive=ID attaches it)"};
   return d;
 }
 

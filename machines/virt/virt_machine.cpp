@@ -145,12 +145,15 @@ Status VirtMachine::build() {
 // (the first at 0x10008000, IRQ 8). Empty slots answer with device ID 0.
 Status VirtMachine::attach_virtio() {
   constexpr unsigned kSlots = 8;
-  for (const DriveConfig& d : config_.drives) {
-    auto backend = devices::BlockBackend::open(d.file, {d.read_only, d.snapshot});
+  for (const VirtioDeviceConfig& v : config_.virtio) {
+    if (v.kind == VirtioDeviceConfig::Kind::Rng) {
+      virtio_devices_.push_back(std::make_unique<devices::VirtioRng>(config_.seed));
+      continue;
+    }
+    auto backend = devices::BlockBackend::open(v.drive.file, {v.drive.read_only, v.drive.snapshot});
     if (!backend) return backend.error();
     virtio_devices_.push_back(std::make_unique<devices::VirtioBlk>(std::move(backend.value())));
   }
-  if (config_.virtio_rng) virtio_devices_.push_back(std::make_unique<devices::VirtioRng>(config_.seed));
   if (virtio_devices_.size() > kSlots) return Error{fmt::format("at most {} virtio devices fit on this board", kSlots)};
   const MapRow& virtio = map_row(Region::Virtio);
   virtio_slots_.resize(kSlots);

@@ -37,6 +37,12 @@ struct DriveConfig {
   bool snapshot = false;  // writes stay in memory; the file is never modified
 };
 
+// One virtio-mmio device. They take the slots from the top (0x10008000) in the order listed.
+struct VirtioDeviceConfig {
+  enum class Kind { Blk, Rng } kind = Kind::Blk;
+  DriveConfig drive;  // Blk: the disk behind it
+};
+
 struct VirtConfig {
   std::string machine = "virt";   // "virt" (the newest) or a versioned name, "virt-1.0"
   u64 ram_size = u64{128} << 20;  // QEMU's default for riscv virt
@@ -46,8 +52,7 @@ struct VirtConfig {
   std::string append;
   std::string initrd;
   std::string dtb;  // -dtb: the guest gets this device tree (as QEMU edits it) instead of the board's
-  std::vector<DriveConfig> drives;
-  bool virtio_rng = false;             // -device virtio-rng-device
+  std::vector<VirtioDeviceConfig> virtio;  // -drive if=virtio, then -device, in command-line order
   u64 seed = 0x6c6f636b73746570;      // "lockstep": virtio-rng stream and chosen/rng-seed derive from it
   u64 rtc_base_ns = 1767225600ull * 1000000000ull;  // goldfish RTC at reset: 2026-01-01T00:00:00Z
   bool htif = false;              // HTIF even when the ELF has no tohost symbol

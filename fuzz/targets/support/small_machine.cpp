@@ -20,8 +20,9 @@ virt::VirtConfig small_machine_config(const std::string& machine) {
   c.machine = machine;
   c.ram_size = kSmallRamBytes;
   c.bios = "none";
-  c.virtio_rng = true;
-  c.drives.push_back(virt::DriveConfig{disk->path(), false, true});
+  // The disk first, then the rng: the slots these seeds and corpora were made with.
+  c.virtio.push_back({virt::VirtioDeviceConfig::Kind::Blk, virt::DriveConfig{disk->path(), false, true}});
+  c.virtio.push_back({virt::VirtioDeviceConfig::Kind::Rng, {}});
   return c;
 }
 

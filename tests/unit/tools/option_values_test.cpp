@@ -73,8 +73,8 @@ TEST_CASE("machine options resolve to the machine lockstep run would build") {
   CHECK(setup->config.smp == 2);
   CHECK(setup->config.ram_size == 64ull << 20);
   CHECK(setup->config.kernel == "k.elf");
-  REQUIRE(setup->config.drives.size() == 1);
-  CHECK(setup->config.drives[0].snapshot);
+  REQUIRE(setup->config.virtio.size() == 1);
+  CHECK(setup->config.virtio[0].drive.snapshot);
   t.smp = "9";
   CHECK(resolve_machine_options(t).error().message == "invalid -smp '9': this board supports 1 to 8 harts");
   t.smp = "1";
@@ -83,4 +83,43 @@ TEST_CASE("machine options resolve to the machine lockstep run would build") {
   t.machine = "virt";
   t.send_on = {"", "x"};
   CHECK(resolve_machine_options(t).error().message.rfind("--send-on: the pattern must be 1 to", 0) == 0);
+}
+
+// -drive if=none,id=ID and -device virtio-blk-device,drive=ID, QEMU's spelling for a virtio-mmio
+// disk: if=virtio disks first, then the -device devices in their order.
+TEST_CASE("virtio devices from -drive and -device") {
+  using Kind = lockstep::machines::virt::VirtioDeviceConfig::Kind;
+  MachineOptionTexts t;
+  t.drives = {"file=a.img,format=raw,if=none,id=d0", "file=b.img,if=virtio", "file=c.img,if=none,id=d1,readonly=on"};
+  t.devices = {"virtio-rng-device", "virtio-blk-device,drive=d1", "virtio-blk-device,drive=d0"};
+  auto setup = resolve_machine_options(t);
+  REQUIRE(setup.ok());
+  const auto& v = setup->config.virtio;
+  REQUIRE(v.size() == 4);
+  CHECK((v[0].kind == Kind::Blk && v[0].drive.file == "b.img"));
+  CHECK(v[1].kind == Kind::Rng);
+  CHECK((v[2].kind == Kind::Blk && v[2].drive.file == "c.img" && v[2].drive.read_only));
+  CHECK((v[3].kind == Kind::Blk && v[3].drive.file == "a.img"));
+
+  const auto error = [&](std::vector<std::string> drives, std::vector<std::string> devices) {
+    t.drives = std::move(drives);
+    t.devices = std::move(devices);
+    auto r = resolve_machine_options(t);
+    REQUIRE_FALSE(r.ok());
+    return r.error().message;
+  };
+  CHECK(error({"file=a.img,if=none"}, {}) == "-drive: if=none needs id= (a -device virtio-blk-device,drive=ID attaches it)");
+  CHECK(error({"file=a.img,if=none,id=d", "file=b.img,if=none,id=d"}, {}) == "-drive: Duplicate ID 'd' for drive");
+  CHECK(error({}, {"virtio-blk-device"}) == "-device virtio-blk-device: drive property not set");
+  CHECK(error({}, {"virtio-blk-device,drive=x"}) ==
+        "-device virtio-blk-device: Property 'virtio-blk-device.drive' can't find value 'x'");
+  CHECK(error({"file=a.img,if=none,id=d"}, {"virtio-blk-device,drive=d", "virtio-blk-device,drive=d"}) ==
+        "-device virtio-blk-device: Drive 'd' is already in use");
+  CHECK(error({"file=a.img,if=virtio,id=d"}, {"virtio-blk-device,drive=d"}) ==
+        "-device virtio-blk-device: Drive 'd' is already in use");
+  CHECK(error({}, {"virtio-blk-device,drive=d,serial=x"}) == "-device virtio-blk-device: unknown property 'serial'");
+  CHECK(error({}, {"virtio-blk-device,drive"}) == "-device virtio-blk-device: 'drive' is not key=value");
+  CHECK(error({}, {"virtio-rng-device,rng=r"}) == "-device virtio-rng-device: unknown property 'rng'");
+  CHECK(error({}, {"e1000"}).rfind("-device e1000: unknown device", 0) == 0);
+  CHECK(error({"file=a.img,if=scsi"}, {}) == "-drive: if=scsi is not supported (virtio or none)");
 }
