@@ -235,8 +235,7 @@ Result<std::vector<uint8_t>> write_device_tree(const DeviceTreeParams& p) {
 Result<std::vector<uint8_t>> user_device_tree(const std::vector<uint8_t>& text, const std::string& name,
                                               const std::string& bootargs, const std::vector<uint8_t>& rng_seed,
                                               core::u64 initrd_start, core::u64 initrd_end) {
-  constexpr size_t kMaxFile = 1u << 24;  // QEMU's limit is INT_MAX / 2; no real tree comes near this
-  if (text.size() > kMaxFile) return Error{fmt::format("-dtb '{}': device tree file is too large", name)};
+  if (text.size() > kMaxUserDeviceTree) return Error{fmt::format("-dtb '{}': device tree file is too large", name)};
   std::vector<uint8_t> buf((text.size() + 10000) * 2);
   std::copy(text.begin(), text.end(), buf.begin());
   void* fdt = buf.data();

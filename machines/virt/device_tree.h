@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ Result<std::vector<uint8_t>> write_device_tree(const DeviceTreeParams& params);
 // placed in RAM (its size, not the packed size, decides the address). The same libfdt calls in the
 // same order, so the guest sees the bytes QEMU gives it. `text` is the file's contents; `name` is
 // for errors.
+inline constexpr size_t kMaxUserDeviceTree = size_t{1} << 24;  // QEMU allows INT_MAX / 2; no real tree nears this
 Result<std::vector<uint8_t>> user_device_tree(const std::vector<uint8_t>& text, const std::string& name,
                                               const std::string& bootargs, const std::vector<uint8_t>& rng_seed,
                                               core::u64 initrd_start, core::u64 initrd_end);

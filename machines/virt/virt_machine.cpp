@@ -309,7 +309,7 @@ Status VirtMachine::load_images() {
     fdt = build_device_tree(
         DeviceTreeParams{config_.ram_size, config_.smp, config_.append, initrd_start, initrd_end, config_.seed});
   } else {
-    auto text = read_file(config_.dtb, 1u << 24);
+    auto text = read_file(config_.dtb, kMaxUserDeviceTree);
     if (!text) return text.error();
     // QEMU's guest sees the seed its reset handler rewrites: under -seed N, the draws after the two
     // each vCPU thread takes and the eight create_fdt takes. --seed plays QEMU's -seed here.
