@@ -1,5 +1,8 @@
 #include "tools/machine_options.h"
 
+#include <time.h>
+
+#include <ctime>
 #include <map>
 
 #include <fmt/format.h>
@@ -9,8 +12,8 @@
 namespace lockstep::tools {
 
 void add_machine_options(CLI::App& app, MachineOptionTexts& t) {
-  app.add_option("-M,--machine", t.machine, "machine type: virt (the newest version), virt-1.0, virt-1.1, virt-2.0; "
-                                            "-M help lists them")
+  app.add_option("-M,--machine", t.machine, "machine type: virt (the newest version), virt-1.0, virt-1.1, virt-2.0, "
+                                            "virt-2.1; -M help lists them")
       ->capture_default_str();
   app.add_option("-m,--memory", t.memory, "guest RAM size, QEMU spelling: 256M, 1G, 512 (MiB)")->capture_default_str();
   app.add_option("--smp", t.smp, "number of harts, 1 to 8 (QEMU: -smp N or -smp cpus=N)")->capture_default_str();
@@ -43,6 +46,9 @@ void add_machine_options(CLI::App& app, MachineOptionTexts& t) {
                  "machine seed: virtio-rng's stream and /chosen/rng-seed derive from it (with -dtb, rng-seed is what "
                  "QEMU 7.2 writes under -seed N)")
       ->capture_default_str();
+  app.add_option("--rtc", t.rtc,
+                 "base=utc|DATE[,clock=vm]: the RTC's time at reset; DATE is YYYY-MM-DDTHH:MM:SS (UTC). utc reads the "
+                 "host's clock once (a recording keeps the value). Default: base=2026-01-01T00:00:00, so runs repeat");
   app.add_flag("--htif", t.config.htif, "require HTIF (tohost/fromhost) even if the ELF has no tohost symbol");
 }
 
@@ -127,11 +133,44 @@ Status resolve_virtio_devices(const MachineOptionTexts& t, std::vector<VirtioDev
   return Ok{};
 }
 
+// QEMU's -rtc: base=utc|localtime|DATE, clock=host|rt|vm, driftfix=none|slew.
+Status resolve_rtc(const std::string& text, MachineSetup& setup) {
+  LS_TRY_ASSIGN(auto props, parse_key_values(text, "-rtc"));
+  for (const auto& [key, value] : props) {
+    if (key == "base") {
+      if (value == "utc") {
+        timespec now{};
+        ::clock_gettime(CLOCK_REALTIME, &now);
+        setup.config.rtc_base_ns = static_cast<core::u64>(now.tv_sec) * 1000000000u + static_cast<core::u64>(now.tv_nsec);
+        setup.rtc_from_host = true;
+      } else if (value == "localtime") {
+        return Error{"-rtc base=localtime: the guest's clock is UTC here; give base=utc or a date"};
+      } else {
+        std::tm tm{};
+        const char* end = ::strptime(value.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+        if (!end || *end) end = ::strptime(value.c_str(), "%Y-%m-%d", &tm);
+        if (!end || *end || tm.tm_year < 70)
+          return Error{fmt::format("-rtc base '{}': give utc or a date YYYY-MM-DDTHH:MM:SS from 1970 on", value)};
+        setup.config.rtc_base_ns = static_cast<core::u64>(::timegm(&tm)) * 1000000000u;
+      }
+    } else if (key == "clock") {
+      if (value != "vm")
+        return Error{fmt::format("-rtc clock={}: lockstep's only clock is the instruction count (clock=vm)", value)};
+    } else if (key == "driftfix") {
+      if (value != "none" && value != "slew") return Error{fmt::format("-rtc driftfix={}: none or slew", value)};
+    } else {
+      return Error{fmt::format("-rtc: unknown option '{}' (base, clock, driftfix)", key)};
+    }
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 Result<MachineSetup> resolve_machine_options(const MachineOptionTexts& t) {
   MachineSetup setup;
   setup.config = t.config;
+  if (!t.rtc.empty()) LS_TRY(resolve_rtc(t.rtc, setup));
   if (!machines::virt::find_machine_version(t.machine)) {
     return Error{fmt::format("unsupported machine type '{}' (use -M help for a list)", t.machine)};
   }

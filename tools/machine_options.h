@@ -22,6 +22,7 @@ struct MachineOptionTexts {
   std::vector<std::string> devices;
   std::vector<std::string> send_on;  // pattern, text, pattern, text, ...
   std::string stop_on;
+  std::string rtc;  // -rtc base=...,clock=vm
   machines::virt::VirtConfig config;  // bios, kernel, append, initrd, seed, htif as typed
 };
 
@@ -30,6 +31,8 @@ void add_machine_options(CLI::App& app, MachineOptionTexts& texts);
 struct MachineSetup {
   machines::virt::VirtConfig config;
   machines::ConsoleScript script;
+  // -rtc base=utc read the host's clock: an input a recording must keep (replay uses this value).
+  bool rtc_from_host = false;
 };
 
 // The machine and console script the options describe, or a one-line error (no command prefix).

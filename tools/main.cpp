@@ -14,6 +14,8 @@ constexpr Command kCommands[] = {
     {"bench", "benchmark lockstep side by side with QEMU", lockstep::tools::bench_main},
     {"snapshot", "inspect, dump, diff, check and explain migration streams", lockstep::tools::snapshot_main},
     {"fuzz", "fuzz migrations: cut points, engines, machine-version pairs", lockstep::tools::fuzz_main},
+    {"record", "run a guest and record a trace that replays exactly", lockstep::tools::record_main},
+    {"replay", "replay a recorded trace, checking its state digests", lockstep::tools::replay_main},
 };
 
 void usage(std::FILE* out) {

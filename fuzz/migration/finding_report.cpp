@@ -65,20 +65,7 @@ std::string reproduce_script(const MigrationOracle& oracle, const MigrationCase&
 
 // The first lines of `snapshot diff A B`, or why it could not be made.
 std::vector<std::string> first_differences(const fs::path& a, const fs::path& b) {
-  const auto d = snapshot::inspect::diff_streams(a.string(), b.string());
-  std::vector<std::string> out;
-  if (d.error) return {"snapshot diff: " + *d.error};
-  for (const auto& s : d.sections)
-    out.push_back(s.only_in ? fmt::format("section {} ({}) only in {}", s.section, s.instance, *s.only_in)
-                            : fmt::format("section {} ({}): version {} vs {}", s.section, s.instance, s.version_a,
-                                          s.version_b));
-  for (const auto& f : d.fields)
-    out.push_back(fmt::format("field {} ({}) {}: {} vs {}", f.section, f.instance, f.field, f.a.dump(), f.b.dump()));
-  for (const auto& r : d.ram)
-    out.push_back(fmt::format("RAM {} +0x{:x}: {} page(s){}", r.block, r.offset, r.pages,
-                              r.only_in ? " only in " + *r.only_in : " differ"));
-  if (out.empty()) out.push_back("snapshot diff finds the two states identical (the difference is outside the stream)");
-  return out;
+  return snapshot::inspect::difference_lines(snapshot::inspect::diff_streams(a.string(), b.string()));
 }
 
 }  // namespace

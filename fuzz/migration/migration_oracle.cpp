@@ -37,6 +37,7 @@ std::string outcome_text(const RunEnd& e) {
     case RunOutcome::InsnLimit: return "stopped at the instruction limit";
     case RunOutcome::Deadlock: return "deadlocked (every hart waits for an interrupt)";
     case RunOutcome::ScriptStop: return "stopped by the console script";
+    case RunOutcome::InputQuit: return "ended by its input source";
     case RunOutcome::TrapLoop: return fmt::format("stuck: the trap vector 0x{:x} cannot be fetched", e.outcome.pc);
   }
   return "?";

@@ -69,6 +69,12 @@ struct Digest {
 
 }  // namespace
 
+std::string default_firmware_path() {
+  for (const char* candidate : kDefaultBios)
+    if (std::filesystem::exists(candidate)) return candidate;
+  return {};
+}
+
 VirtMachine::VirtMachine(const VirtConfig& config, ConsoleSink console, ConsoleScript script)
     : config_(config),
       version_(find_machine_version(config.machine).value_or(newest_machine_version())),
@@ -174,11 +180,34 @@ void VirtMachine::console_output(uint8_t c) {
 
 // Scripted input enters the UART only between runs of the hart, which end at instruction-
 // determined points (device accesses, deadlines): the same bytes arrive at the same icount.
-void VirtMachine::feed_console_input() {
+InputSource::Action VirtMachine::feed_console_input() {
   while (script_.has_input() && uart_->can_receive()) {
     uart_->receive(static_cast<uint8_t>(script_.next_input()));
     script_.pop_input();
   }
+  if (!input_) return InputSource::Action::Continue;
+  const u64 now = icount();
+  if (now != feed_icount_) {
+    feed_icount_ = now;
+    feed_pass_ = 0;
+  }
+  // The UART as the input source sees it, counting what it is given (the input position).
+  struct CountingReceiver final : ConsoleReceiver {
+    devices::Uart16550& uart;
+    u64& delivered;
+    CountingReceiver(devices::Uart16550& u, u64& d) : uart(u), delivered(d) {}
+    bool can_receive() const override { return uart.can_receive(); }
+    void receive(uint8_t byte) override {
+      uart.receive(byte);
+      ++delivered;
+    }
+  } receiver{*uart_, external_input_delivered_};
+  return input_->feed(InputPoint{now, feed_pass_++}, receiver);
+}
+
+void VirtMachine::restore_input_position(u64 position) {
+  external_input_delivered_ = position >= script_.delivered() ? position - script_.delivered() : 0;
+  feed_icount_ = ~u64{0};  // the loaded machine has passed no feed point yet
 }
 
 u64 VirtMachine::next_deadline_ns() const {
@@ -242,13 +271,7 @@ Status VirtMachine::load_images() {
   u64 firmware_end = dram;
   std::string bios = config_.bios;
   if (bios == "default") {
-    bios.clear();
-    for (const char* candidate : kDefaultBios) {
-      if (std::filesystem::exists(candidate)) {
-        bios = candidate;
-        break;
-      }
-    }
+    bios = default_firmware_path();
     if (bios.empty()) return Error{"no default firmware found (install Debian's opensbi package, or use -bios none)"};
   }
   if (bios != "none") {
@@ -367,7 +390,7 @@ RunOutcome VirtMachine::run(std::optional<u64> max_insns, const core::TraceSink*
     clock_.running_icount = nullptr;
     clock_.other_harts_icount = total;
     fire_due();
-    feed_console_input();
+    if (feed_console_input() == InputSource::Action::Quit) return RunOutcome{RunOutcome::InputQuit, 0};
     if (script_.stop_requested()) return RunOutcome{RunOutcome::ScriptStop, 0};
 
     auto runnable = [](const core::Hart& h) { return !h.waiting_for_interrupt || (h.csr.mip & h.csr.mie); };
@@ -376,7 +399,10 @@ RunOutcome VirtMachine::run(std::optional<u64> max_insns, const core::TraceSink*
     if (!any) {
       // Every hart sleeps in WFI: the clock jumps to the next timer deadline (QEMU sleep=off).
       const u64 deadline = next_deadline_ns();
-      if (deadline == ~u64{0}) return RunOutcome{RunOutcome::Deadlock, 0};
+      if (deadline == ~u64{0}) {
+        if (input_ && input_->wait_for_input()) continue;
+        return RunOutcome{RunOutcome::Deadlock, 0};
+      }
       if (deadline > clock_.now_ns()) clock_.offset_ns += deadline - clock_.now_ns();
       continue;
     }
@@ -392,6 +418,9 @@ RunOutcome VirtMachine::run(std::optional<u64> max_insns, const core::TraceSink*
     if (harts_.size() > 1) limit = std::min(limit, h.icount + quantum_left);
     const u64 deadline = next_deadline_ns();
     if (deadline != ~u64{0}) limit = std::min(limit, clock_.running_icount_at(deadline));
+    // Inputs due at this icount come at its later feed points (passes), never by running no instruction.
+    if (input_)
+      if (auto feed = input_->next_feed_icount(total); feed && *feed > total) limit = std::min(limit, h.icount + (*feed - total));
     const u64 before = h.icount;
     if (core::run_hart(h, limit, trace) == core::StopReason::TrapLoop) {
       RunOutcome o{RunOutcome::TrapLoop, 0};

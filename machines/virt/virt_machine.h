@@ -22,6 +22,7 @@
 #include "devices/virtio_rng.h"
 #include "machines/boot/elf_image.h"
 #include "machines/console/console_script.h"
+#include "machines/console/input_source.h"
 #include "machines/virt/board_vmstate.h"
 #include "machines/virt/machine_section.h"
 #include "machines/virt/machine_versions.h"
@@ -60,8 +61,12 @@ struct VirtConfig {
   u64 smp_quantum = 1000;         // instructions per hart turn with -smp > 1
 };
 
+// Debian's OpenSBI fw_dynamic.bin, what -bios default loads; "" when it is not installed.
+std::string default_firmware_path();
+
 struct RunOutcome {
-  enum Kind { Exited, InsnLimit, Deadlock, ScriptStop, TrapLoop } kind = Exited;
+  // InputQuit: the input source ended the run (Ctrl-A x, the end of a replayed recording).
+  enum Kind { Exited, InsnLimit, Deadlock, ScriptStop, TrapLoop, InputQuit } kind = Exited;
   int exit_code = 0;
   unsigned hart = 0;  // TrapLoop: which hart, at which pc, with which trap cause
   core::u64 pc = 0, cause = 0;
@@ -94,6 +99,12 @@ class VirtMachine {
   core::Hart& hart(unsigned k) { return *harts_[k]; }
   unsigned hart_count() const { return static_cast<unsigned>(harts_.size()); }
   const std::vector<uint8_t>& device_tree() const { return fdt_; }
+  // The input layer's source of outside input (terminal, recorded trace); null: none. Not owned.
+  void set_input_source(InputSource* input) { input_ = input; }
+  // Console input bytes delivered so far, scripted and from the input source: the input log's
+  // position (lockstep/run's input_position). A load sets it from the stream.
+  u64 input_position() const { return script_.delivered() + external_input_delivered_; }
+  void restore_input_position(u64 position);
   // What the console script still waits for ("" when done or without a script).
   std::string script_pending() const { return script_.pending_description(); }
   u64 fdt_address() const { return fdt_addr_; }
@@ -120,7 +131,7 @@ class VirtMachine {
   void write_reset_rom(u64 start, u64 fw_dynamic_next);
   void reset_devices();
   void console_output(uint8_t c);
-  void feed_console_input();
+  InputSource::Action feed_console_input();
   u64 next_deadline_ns() const;
   void fire_due();
   void register_sections();
@@ -138,6 +149,11 @@ class VirtMachine {
   mutable ConsoleScript::Progress console_snapshot_;
   ConsoleSink console_;
   ConsoleScript script_;
+  InputSource* input_ = nullptr;
+  u64 external_input_delivered_ = 0;
+  // Feed points passed at the current icount (InputPoint::pass).
+  u64 feed_icount_ = ~u64{0};
+  std::uint32_t feed_pass_ = 0;
   core::AddressSpace bus_;
   core::VirtualClock clock_;
   core::CodeCache code_;

@@ -113,7 +113,7 @@ Result<SaveStats> save_snapshot(const VirtMachine& m, st::ByteSink& out, const S
   RunRecord run;
   run.icount = m.icount();
   run.virtual_ns = m.clock_now_ns();
-  run.input_position = m.const_console_script().delivered();
+  run.input_position = m.input_position();
   run.digest = m.digest(digest_input);
   stats.digest = run.digest;
   std::uint32_t id = kFirstDeviceSectionId;
@@ -223,6 +223,7 @@ class Loader {
     for (const auto& sec : m_.sections()) sec->commit();
     m_.drop_translations();
     m_.resync_clock();
+    m_.restore_input_position(run_->input_position);
     if (!opts_.check_digests) return Ok{};
     return check_digests();
   }

@@ -365,6 +365,22 @@ Json diff_json(const DiffResult& d) {
   return j;
 }
 
+std::vector<std::string> difference_lines(const DiffResult& d) {
+  std::vector<std::string> out;
+  if (d.error) return {"snapshot diff: " + *d.error};
+  for (const auto& s : d.sections)
+    out.push_back(s.only_in ? fmt::format("section {} ({}) only in {}", s.section, s.instance, *s.only_in)
+                            : fmt::format("section {} ({}): version {} vs {}", s.section, s.instance, s.version_a,
+                                          s.version_b));
+  for (const auto& f : d.fields)
+    out.push_back(fmt::format("field {} ({}) {}: {} vs {}", f.section, f.instance, f.field, f.a.dump(), f.b.dump()));
+  for (const auto& r : d.ram)
+    out.push_back(fmt::format("RAM {} +0x{:x}: {} page(s){}", r.block, r.offset, r.pages,
+                              r.only_in ? " only in " + *r.only_in : " differ"));
+  if (out.empty()) out.push_back("snapshot diff finds the two states identical (the difference is outside the stream)");
+  return out;
+}
+
 std::string diff_text(const DiffResult& d, bool colour) {
   auto paint = [&](const char* code, const std::string& s) {
     return colour ? fmt::format("\x1b[{}m{}\x1b[0m", code, s) : s;

@@ -55,5 +55,8 @@ struct DiffResult {
 DiffResult diff_streams(const std::string& path_a, const std::string& path_b);
 Json diff_json(const DiffResult& d);
 std::string diff_text(const DiffResult& d, bool colour);
+// One line per difference, sections then fields then RAM ("field cpu (0) env.pc: ... vs ..."), for
+// reports that name what differs in a sentence or two (fuzz findings, replay's divergence search).
+std::vector<std::string> difference_lines(const DiffResult& d);
 
 }  // namespace lockstep::snapshot::inspect
