@@ -1,5 +1,7 @@
 #include "core/csr.h"
 
+#include "core/triggers.h"
+
 namespace lockstep::core {
 namespace {
 
@@ -155,6 +157,11 @@ bool csr_read(Hart& h, u16 n, u64& v) {
     case csr::mcycle: v = read_mcycle(h); return true;
     case csr::minstret: v = read_minstret(h); return true;
     case csr::mseccfg: v = 0; return true;
+    // Sdtrig exists only where the machine version gives the hart QEMU's debug property.
+    case csr::tselect: case csr::tdata1: case csr::tdata2: case csr::tdata3: case csr::tinfo:
+      if (!h.sdtrig) return false;
+      v = trigger_csr_read(h, n);
+      return true;
     default: break;
   }
   if (pmpcfg_exists(n)) {
@@ -256,6 +263,10 @@ bool csr_write(Hart& h, u16 n, u64 v) {
     case csr::mcycle: h.csr.mcycle_offset = clock_now(h) - v; return true;
     case csr::minstret: h.csr.minstret_offset = clock_now(h) - v; return true;
     case csr::mseccfg: return true;
+    case csr::tselect: case csr::tdata1: case csr::tdata2: case csr::tdata3: case csr::tinfo:
+      if (!h.sdtrig) return false;
+      trigger_csr_write(h, n, v);
+      return true;
     default: break;
   }
   if (pmpcfg_exists(n)) {

@@ -45,6 +45,16 @@ struct PmpState {
   std::array<u64, 16> addr{};
 };
 
+// Sdtrig's trigger module as QEMU 7.2 has it (the rules are in core/triggers.h): tselect and the
+// tdata registers of its two triggers. tdata1 holds an mcontrol (type 2) or mcontrol6 (type 6).
+inline constexpr unsigned kTriggers = 2;
+inline constexpr u64 kMcontrolReset = u64{2} << 60;  // type 2, no mode, no access: never fires
+struct TriggerState {
+  u64 tselect = 0;
+  std::array<u64, kTriggers> tdata1{kMcontrolReset, kMcontrolReset};
+  std::array<u64, kTriggers> tdata2{}, tdata3{};
+};
+
 // Architectural CSR state held as raw values; the derived views (sstatus, sip, sie)
 // are computed from these on access.
 struct CsrState {
@@ -66,6 +76,7 @@ struct CsrState {
   // what is written (no event is ever counted).
   std::array<u64, 16> mhpmcounter{}, mhpmevent{};
   PmpState pmp;
+  TriggerState triggers;
 };
 
 // LR/SC reservation as QEMU keeps it: the virtual address and the value LR loaded.
@@ -85,6 +96,13 @@ struct Hart {
   CsrState csr;
   Reservation reservation;
   bool waiting_for_interrupt = false;
+  // Configuration, kept across reset and not migrated (both ends run one machine version): QEMU's
+  // "debug" CPU property, whether the trigger CSRs exist (machines/virt/machine_versions.h).
+  bool sdtrig = false;
+  // Derived from csr.triggers by rearm_triggers (core/triggers.h): which kinds of trigger can fire
+  // (kArmedExec, kArmedWatch). While non-zero the hart stays in the interpreter, one instruction
+  // per dispatch, and (kArmedWatch) every load and store takes the slow path. 0 costs nothing.
+  u8 triggers_armed = 0;
 
   // Retired instructions since reset: the machine's only clock.
   u64 icount = 0;

@@ -1,5 +1,7 @@
 #include "core/interpreter.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/address_space.h"
@@ -10,6 +12,7 @@
 #include "core/interrupts.h"
 #include "core/mmu.h"
 #include "core/semantics/all.h"
+#include "core/triggers.h"
 
 namespace lockstep::core {
 namespace {
@@ -189,6 +192,14 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
     if (h.csr.mip & h.csr.mie) {
       if (const u64 irq = pending_interrupt(h)) enter_trap(h, irq, 0);
     }
+    // Sdtrig execute triggers: QEMU checks them before every instruction, before its fetch; the
+    // instruction does not run and is not counted. A trap vector that fires again is a loop.
+    if (__builtin_expect(h.triggers_armed & kArmedExec, 0) && exec_trigger_fires(h)) {
+      const u64 at = h.pc;
+      enter_trap(h, static_cast<u64>(Exc::Breakpoint), 0);
+      if (h.pc == at && exec_trigger_fires(h)) return StopReason::TrapLoop;
+      continue;
+    }
 
     h.stop_block = false;
     Block* block = nullptr;
@@ -229,16 +240,20 @@ StopReason run(Hart& h, u64 end, const TraceSink* trace) {
       if (block != &straddling) slot = CodeCache::JumpEntry{h.pc, h.fetch_key, block};
     }
 
-    if (!kTraced && cache.tier && block != &straddling && offered(*cache.tier, *block) &&
+    // While a trigger is set the hart stays here (compiled code checks none), one instruction
+    // per dispatch when it is an execute trigger (checked above, at every instruction).
+    const bool exec_triggers = h.triggers_armed & kArmedExec;
+    if (!kTraced && h.triggers_armed == 0 && cache.tier && block != &straddling && offered(*cache.tier, *block) &&
         cache.tier->execute(h, *block, end)) {
       if (h.stop_block) return StopReason::Request;
       continue;
     }
     const u64 budget = end - h.icount;
-    if (!kTraced && block->length <= budget) {
+    if (!kTraced && !exec_triggers && block->length <= budget) {
       execute(h, block->insns.data());
     } else {
-      execute_prefix<kTraced>(h, block->insns.data(), std::min(block->length, budget), trace);
+      const u64 n = std::min({exec_triggers ? u64{1} : block->length, block->length, budget});
+      execute_prefix<kTraced>(h, block->insns.data(), n, trace);
     }
     if (h.stop_block) return StopReason::Request;
   }

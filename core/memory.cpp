@@ -5,6 +5,7 @@
 #include "core/mmu.h"
 #include "core/semantics/rv_a.h"
 #include "core/semantics/rv_system.h"
+#include "core/triggers.h"
 
 namespace lockstep::core {
 namespace {
@@ -49,6 +50,11 @@ bool store_to_code_page(Hart& h, u64 va, unsigned size, u64 value) {
 }
 
 bool crosses_page(u64 va, unsigned size) { return (va & (kPageSize - 1)) + size > kPageSize; }
+
+// Whether slow paths may fill the load/store TLBs: not for --jit-verify's overlay (every access
+// must reach it), nor while a load/store trigger is set (every access must be checked).
+bool data_tlb_fills(const Hart& h) { return !h.overlay && !(h.triggers_armed & kArmedWatch); }
+bool watching(const Hart& h) { return __builtin_expect(h.triggers_armed & kArmedWatch, 0); }
 
 // Byte-wise access for a misaligned access that spans two pages: both pages translate first,
 // as QEMU probes both before touching memory.
@@ -157,6 +163,7 @@ void flush_translations(Hart& h) {
 }
 
 bool load_slow(Hart& h, u64 va, unsigned size, u64& out) {
+  if (watching(h) && load_trigger_fires(h, va, size)) return false;
   if (crosses_page(va, size)) {
     u64 pa[8];
     if (!split_translate(h, va, size, Access::Read, pa)) return false;
@@ -172,7 +179,7 @@ bool load_slow(Hart& h, u64 va, unsigned size, u64& out) {
   Translation t;
   if (!translate(h, va, size, Access::Read, t)) return false;
   if (RamBlock* b = h.bus->find_ram(t.pa, size)) {
-    if (t.page_cacheable && !h.overlay && b->contains(t.pa & ~(kPageSize - 1), kPageSize)) {
+    if (t.page_cacheable && data_tlb_fills(h) && b->contains(t.pa & ~(kPageSize - 1), kPageSize)) {
       fill_tlb(h.load_tlb, va, h.data_key, b->host + ((t.pa & ~(kPageSize - 1)) - b->base), t.pa & ~(kPageSize - 1));
     }
   }
@@ -180,7 +187,8 @@ bool load_slow(Hart& h, u64 va, unsigned size, u64& out) {
 }
 
 bool store_slow(Hart& h, u64 va, unsigned size, u64 value) {
-  if (!h.overlay && store_to_code_page(h, va, size, value)) return true;
+  if (watching(h) && store_trigger_fires(h, va, size)) return false;
+  if (data_tlb_fills(h) && store_to_code_page(h, va, size, value)) return true;
   if (crosses_page(va, size)) {
     u64 pa[8];
     if (!split_translate(h, va, size, Access::Write, pa)) return false;
@@ -197,12 +205,13 @@ bool store_slow(Hart& h, u64 va, unsigned size, u64 value) {
   // After the write: it may have dropped the page's code, and it marked the page dirty.
   if (RamBlock* b = h.bus->find_ram(t.pa, size)) {
     const u64 page = t.pa & ~(kPageSize - 1);
-    if (t.page_cacheable && !h.overlay && b->contains(page, kPageSize)) fill_store_tlb(h, va, *b, page);
+    if (t.page_cacheable && data_tlb_fills(h) && b->contains(page, kPageSize)) fill_store_tlb(h, va, *b, page);
   }
   return true;
 }
 
 bool amo_load(Hart& h, u64 va, unsigned size, u64& out) {
+  if (watching(h) && amo_load_trigger_fires(h, va, size)) return false;
   Translation t;
   if (!translate(h, va, size, Access::Write, t)) return false;
   return phys_read(h, va, t.pa, size, out, Exc::LoadAccessFault);
@@ -210,10 +219,10 @@ bool amo_load(Hart& h, u64 va, unsigned size, u64& out) {
 
 namespace {
 // The RAM page a load or store within one page translates to, or nullptr (a page crossing, a
-// fault, a device, or the --jit-verify overlay): then nothing has been done but the page walk,
-// which the interpreter repeats with the same result.
+// fault, a device, the --jit-verify overlay, a set load/store trigger): then nothing has been
+// done but the page walk, which the interpreter repeats with the same result.
 RamBlock* ram_for(Hart& h, u64 va, unsigned size, Access access, Translation& t) {
-  if (crosses_page(va, size) || h.overlay) return nullptr;
+  if (crosses_page(va, size) || !data_tlb_fills(h)) return nullptr;
   const Trap saved = h.trap;  // translate fills it on a fault: a refusal leaves no trace
   if (!translate(h, va, size, access, t)) {
     h.trap = saved;
@@ -236,7 +245,7 @@ bool load_ram(Hart& h, u64 va, unsigned size, u64& out) {
 }
 
 bool store_ram(Hart& h, u64 va, unsigned size, u64 value) {
-  if (!h.overlay && store_to_code_page(h, va, size, value)) return true;
+  if (data_tlb_fills(h) && store_to_code_page(h, va, size, value)) return true;
   Translation t;
   RamBlock* b = ram_for(h, va, size, Access::Write, t);
   if (!b || b->read_only) return false;

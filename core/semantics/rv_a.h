@@ -1,5 +1,6 @@
 #pragma once
 #include "core/semantics/rv_i.h"
+#include "core/triggers.h"
 
 // RV64A. The reservation follows QEMU: LR remembers the virtual address and the loaded value;
 // SC succeeds when its address matches and memory still holds that value (compare-and-swap).
@@ -42,6 +43,8 @@ inline Flow sc(Hart& h, const Insn& i) {
   const T old = static_cast<T>(current);
   if (old == static_cast<T>(r.value)) {
     if (!store<T>(h, va, static_cast<T>(h.x[i.rs2]))) return Flow::Trap;
+  } else if (__builtin_expect(h.triggers_armed & kArmedWatch, 0) && store_trigger_fires(h, va, sizeof(T))) {
+    return Flow::Trap;  // QEMU's compare-and-swap stores the old value back: its store is checked
   }
   h.set_x(i.rd, static_cast<u64>(static_cast<i64>(static_cast<std::make_signed_t<T>>(old))) != r.value ? 1 : 0);
   return after_access(h, i);

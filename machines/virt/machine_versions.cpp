@@ -13,10 +13,14 @@ namespace {
 //  virt-2.0  the PLIC sends the quirk register of source 96 (subsection riscv_sifive_plic/source96),
 //            and main RAM moved to a memory backend named "virt.ram" (the old id is kept by the old
 //            versions, exactly as QEMU keeps "pc.ram"/"ppc_spapr.ram" on old machine types).
+//  virt-2.1  the harts have Sdtrig as QEMU 7.2's default CPU does (debug=true: tselect, tdata1-3,
+//            tinfo, two mcontrol/mcontrol6 triggers) and send subsection cpu/debug; older
+//            versions keep no triggers (the CSRs trap), so what they run and write is unchanged.
 constexpr MachineVersion kVersions[] = {
-    {"virt-1.0", "RISC-V VirtIO board, release 1.0", "riscv_virt_board.ram", 3, false},
-    {"virt-1.1", "RISC-V VirtIO board, release 1.1", "riscv_virt_board.ram", 4, false},
-    {"virt-2.0", "RISC-V VirtIO board, release 2.0", "virt.ram", 4, true},
+    {"virt-1.0", "RISC-V VirtIO board, release 1.0", "riscv_virt_board.ram", 3, false, false},
+    {"virt-1.1", "RISC-V VirtIO board, release 1.1", "riscv_virt_board.ram", 4, false, false},
+    {"virt-2.0", "RISC-V VirtIO board, release 2.0", "virt.ram", 4, true, false},
+    {"virt-2.1", "RISC-V VirtIO board, release 2.1", "virt.ram", 4, true, true},
 };
 
 }  // namespace

@@ -41,12 +41,14 @@ void reset_hart(core::Hart& h, unsigned id) {
   core::VirtualClock* clock = h.clock;
   auto read_time = h.read_time;
   void* time_ctx = h.time_ctx;
+  const bool sdtrig = h.sdtrig;
   h = core::Hart{};
   h.bus = bus;
   h.code = code;
   h.clock = clock;
   h.read_time = read_time;
   h.time_ctx = time_ctx;
+  h.sdtrig = sdtrig;
   h.csr.mhartid = id;
   h.pc = map_row(Region::Mrom).base;
   core::set_priv(h, core::Priv::M);
@@ -140,6 +142,7 @@ Status VirtMachine::build() {
     h.clock = &clock_;
     h.read_time = devices::AclintMtimer::read_time_csr;
     h.time_ctx = mtimer_.get();
+    h.sdtrig = version_.cpu_debug;
     reset_hart(h, k);
   }
   mtimer_->reset();

@@ -2,10 +2,13 @@
 // where QEMU keeps the same register ("env.gpr", "env.mstatus", "env.load_res", subsection
 // "cpu/pmp", ...); lockstep-only state (counter offsets, the LR valid bit, WFI, icount) has plain
 // names. The layout is lockstep's own: QEMU's riscv "cpu" (v11) carries state lockstep does not
-// model (H, V, AIA, debug triggers, ...), so the two are not wire compatible, only name compatible.
+// model (H, V, AIA, ...), so the two are not wire compatible, only name compatible. Subsection
+// "cpu/debug" has QEMU's layout exactly.
 #include "snapshot/descriptions/hart_vmstate.h"
 
 #include <type_traits>
+
+#include "core/triggers.h"
 
 namespace lockstep::snapshot {
 namespace {
@@ -14,23 +17,30 @@ using core::Hart;
 using C = core::CsrState;
 using P = core::PmpState;
 using R = core::Reservation;
+using T = core::TriggerState;
 
 // Tripwires: these structs are padding-free and every member is described below. A new member
 // changes the size and stops the build here until it is described (then update the size).
 // tests/unit/snapshot/hart_vmstate_test.cpp flips every byte of them and checks the save changes.
 static_assert(std::has_unique_object_representations_v<C>);
 static_assert(std::has_unique_object_representations_v<R> || sizeof(R) == 24);
-static_assert(sizeof(C) == 26 * 8 + 2 * 4 + 2 * 16 * 8 + sizeof(P), "CsrState changed: describe the new member");
+static_assert(sizeof(C) == 26 * 8 + 2 * 4 + 2 * 16 * 8 + sizeof(P) + sizeof(T),
+              "CsrState changed: describe the new member");
 static_assert(sizeof(P) == 16 + 16 * 8, "PmpState changed: describe the new member");
+static_assert(sizeof(T) == 8 + 3 * core::kTriggers * 8, "TriggerState changed: describe the new member");
 static_assert(sizeof(R) == 24, "Reservation changed: describe the new member");
 
 Status hart_post_load(Hart& h, int) {
   const auto p = static_cast<unsigned>(h.priv);
   if (p != 0 && p != 1 && p != 3) return Error{fmt::format("env.priv {} is not a privilege level", p)};
   if (h.x[0] != 0) return Error{fmt::format("env.gpr[0] is {:#x}, must be 0", h.x[0])};
-  // Derived state: TLB keys and cached translations follow the loaded privilege and CSRs.
+  LS_TRY(core::check_trigger_state(h.csr.triggers));
+  // Derived state: TLB keys and cached translations follow the loaded privilege and CSRs, and
+  // the triggers are armed again (QEMU 7.2 loses them on the destination; lockstep does not).
   core::flush_translations(h);
   core::update_translation_keys(h);
+  h.triggers_armed = 0;
+  core::rearm_triggers(h);
   return Ok{};
 }
 
@@ -77,6 +87,26 @@ constexpr vm::Subsection<Hart> kEnvcfg{
     .fields = kEnvcfgFields,
 };
 
+// QEMU 7.2's "cpu/debug" (target/riscv/machine.c), sent whenever the CPU has the debug property,
+// field for field: trigger_cur is tselect.
+bool debug_needed(const Hart& h) { return h.sdtrig; }
+
+constexpr vm::Field<Hart> kDebugFields[] = {
+    vm::u64<&Hart::csr, &C::triggers, &T::tselect>("env.trigger_cur"),
+    vm::u64_array<&Hart::csr, &C::triggers, &T::tdata1>("env.tdata1"),
+    vm::u64_array<&Hart::csr, &C::triggers, &T::tdata2>("env.tdata2"),
+    vm::u64_array<&Hart::csr, &C::triggers, &T::tdata3>("env.tdata3"),
+};
+constexpr vm::Subsection<Hart> kDebug{
+    .name = "cpu/debug",
+    .version = 2,
+    .min_version = 2,
+    .needed = debug_needed,
+    .absent = [](Hart& h) { h.csr.triggers = T{}; },  // post_load arms nothing then
+    .fields = kDebugFields,
+    .enabled = debug_needed,  // machine versions before virt-2.1 have no triggers to send
+};
+
 constexpr vm::Field<Hart> kHartFields[] = {
     vm::u64_array<&Hart::x>("env.gpr"),
     vm::u64_array<&Hart::f>("env.fpr"),
@@ -121,7 +151,7 @@ constexpr vm::Field<Hart> kHartFields[] = {
     vm::boolean<&Hart::waiting_for_interrupt>("waiting_for_interrupt"),
     vm::u64<&Hart::icount>("icount"),
 };
-constexpr const vm::Subsection<Hart>* kHartSubsections[] = {&kPmp, &kEnvcfg};
+constexpr const vm::Subsection<Hart>* kHartSubsections[] = {&kPmp, &kEnvcfg, &kDebug};
 
 }  // namespace
 

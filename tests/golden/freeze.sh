@@ -20,12 +20,14 @@ strip=riscv64-unknown-elf-strip
 # The golden streams: machine version, guest, cut icount, extra run options. Each cut is where a
 # migration bug has something to break: plic_uart inside the S-mode handler after sepc is written
 # back (before sret), timer inside the M-mode handler (before mret), virtio_rng between the
-# driver's fences of a request.
+# driver's fences of a request, triggers in a spin with an execute and a load trigger set (both
+# must still fire after the load).
 cases() {
   cat <<'EOF'
 virt-1.0 plic_uart 10230
 virt-1.1 timer 22070
 virt-2.0 virtio_rng 9570 -device virtio-rng-device
+virt-2.1 triggers 260000
 EOF
 }
 

@@ -33,3 +33,13 @@
 #define TF_TVAL (34 * 8)
 #define TF_STATUS (35 * 8)
 #define TF_SIZE (36 * 8)
+
+#ifdef __ASSEMBLER__
+/* A function of one instruction and ret: a trap's epc is the function's address. */
+.macro ONE name, insn:vararg
+  .globl \name
+\name:
+  \insn
+  ret
+.endm
+#endif

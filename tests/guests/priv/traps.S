@@ -3,13 +3,6 @@
 #include "guest_asm.h"
   .option norvc
   .text
-
-.macro ONE name, insn:vararg
-  .globl \name
-\name:
-  \insn
-  ret
-.endm
   ONE t_ecall, ecall
   ONE t_ebreak, ebreak
   ONE t_illegal, .word 0xffffffff

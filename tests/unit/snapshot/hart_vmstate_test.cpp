@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/triggers.h"
 #include "snapshot/descriptions/hart_vmstate.h"
 
 namespace {
@@ -31,6 +32,13 @@ Hart random_hart(std::uint64_t seed) {
   h.pc = rng();
   h.priv = static_cast<lockstep::core::Priv>(std::array{0, 1, 3}[rng() % 3]);
   randomize(h.csr, rng);
+  // Triggers as a guest can leave them (post_load refuses others), sent in cpu/debug.
+  h.sdtrig = true;
+  h.csr.triggers.tselect = rng() & 1;
+  for (unsigned i = 0; i < lockstep::core::kTriggers; ++i) {
+    h.csr.triggers.tdata1[i] = (rng() & 1 ? 2ull << 60 : 6ull << 60) | (rng() & 0x5f);
+    h.csr.triggers.tdata3[i] = 0;
+  }
   h.reservation.vaddr = rng();
   h.reservation.value = rng();
   h.reservation.valid = rng() & 1;
@@ -59,6 +67,7 @@ TEST_CASE("hart vmstate: save -> load of random harts gives the same state, bit 
     const Hart src = random_hart(seed);
     const Bytes b = save(src);
     Hart dst;  // reset state
+    dst.sdtrig = true;  // the same machine version as the source
     auto st = vm::load_bytes(kHartVmstate, dst, b, kHartVmstate.version);
     INFO((st.ok() ? std::string() : st.error().message));
     REQUIRE(st.ok());
@@ -112,6 +121,8 @@ TEST_CASE("hart vmstate: every byte of CsrState and every register reaches the w
 
 TEST_CASE("hart vmstate: reset PMP and envcfg are not sent; loading without them resets them") {
   Hart h = random_hart(3);
+  h.sdtrig = false;  // no cpu/debug either: loading without it resets the triggers
+  h.csr.triggers = {};
   h.csr.pmp = {};
   h.csr.menvcfg = h.csr.senvcfg = 0;
   const Bytes b = save(h);
@@ -119,6 +130,7 @@ TEST_CASE("hart vmstate: reset PMP and envcfg are not sent; loading without them
   REQUIRE(desc.ok());
   CHECK_FALSE(desc.value().contains("subsections"));
   Hart dst = random_hart(4);  // a destination with stale PMP/envcfg
+  dst.sdtrig = false;
   REQUIRE(vm::load_bytes(kHartVmstate, dst, b, 1).ok());
   CHECK(dst.csr.pmp.addr == h.csr.pmp.addr);
   CHECK(dst.csr.pmp.cfg == h.csr.pmp.cfg);
@@ -156,4 +168,42 @@ TEST_CASE("hart vmstate: vmdesc and -dump-vmstate use QEMU's names") {
   CHECK(s["Description"]["Subsections"][0]["name"] == "cpu/pmp");
   CHECK(s["Description"]["Fields"][8].dump() ==
         R"({"field":"env.priv","version_id":0,"field_exists":false,"size":1})");
+}
+
+TEST_CASE("hart vmstate: cpu/debug has QEMU 7.2's layout, is sent with the debug property only, and arms on load") {
+  Hart h = random_hart(11);
+  h.csr.triggers = {};
+  h.csr.triggers.tselect = 1;
+  h.csr.triggers.tdata1[1] = (2ull << 60) | 64 | 2;  // M-mode store trigger
+  h.csr.triggers.tdata2[1] = 0x80001000;
+  auto d = vm::vmdesc_entry(kHartVmstate, h, "cpu", 0);
+  REQUIRE(d.ok());
+  const vm::Json& sub = d.value()["subsections"].back();
+  CHECK(sub["vmsd_name"] == "cpu/debug");
+  CHECK(sub["version"] == 2);
+  CHECK(sub["fields"].dump() ==
+        R"([{"name":"env.trigger_cur","type":"uint64","size":8},)"
+        R"({"name":"env.tdata1","array_len":2,"type":"uint64","size":8},)"
+        R"({"name":"env.tdata2","array_len":2,"type":"uint64","size":8},)"
+        R"({"name":"env.tdata3","array_len":2,"type":"uint64","size":8}])");
+  Hart dst;
+  dst.sdtrig = true;
+  REQUIRE(vm::load_bytes(kHartVmstate, dst, save(h), 1).ok());
+  CHECK(dst.triggers_armed == lockstep::core::kArmedWatch);
+  CHECK(dst.csr.triggers.tdata2[1] == 0x80001000);
+
+  Hart old = h;
+  old.sdtrig = false;  // virt-2.0 and older
+  auto od = vm::vmdesc_entry(kHartVmstate, old, "cpu", 0);
+  REQUIRE(od.ok());
+  for (const auto& s : od.value()["subsections"]) CHECK(s["vmsd_name"] != "cpu/debug");
+}
+
+TEST_CASE("hart vmstate: a trigger state no guest can reach is refused") {
+  Hart h = random_hart(12);
+  h.csr.triggers.tdata1[0] = 2ull << 60 | (1ull << 12);  // action 1: QEMU never keeps it
+  Hart dst = random_hart(13);
+  auto st = vm::load_bytes(kHartVmstate, dst, save(h), 1);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().message.find("cpu: post_load: env.tdata1[0]") == 0);
 }
