@@ -6,6 +6,7 @@ packages=(
   libfmt-dev libcli11-dev doctest-dev libxxhash-dev libzstd-dev libfdt-dev nlohmann-json3-dev
   llvm-14-dev clang-14 libclang-rt-14-dev
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
+  gdb-multiarch
   qemu-system-misc qemu-system-x86 opensbi u-boot-qemu device-tree-compiler
   mmdebstrap cpio kmod xz-utils e2fsprogs
 )

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "tools/bench_record.h"
 #include "tools/bench_snapshot.h"
 #include "tools/commands.h"
 #include "tools/host_process.h"
@@ -194,7 +195,11 @@ int bench_main(int argc, char** argv) {
   app.add_flag("--snapshot", snapshot,
                "instead: save and load of a 1 GiB guest (a quarter of its pages data), plain and .zst, beside "
                "QEMU's own save of the same guest");
-  app.add_option("--snapshot-dir", snapshot_dir, "where --snapshot writes its files")->capture_default_str();
+  app.add_option("--snapshot-dir", snapshot_dir, "where --snapshot and --record write their files")->capture_default_str();
+  bool record = false;
+  app.add_flag("--record", record,
+               "instead: lockstep record's overhead over a plain run, trace size, replay speed, beside QEMU's own "
+               "-icount rr=record on the same guests (the integer workload, and Linux when built)");
   app.add_option("--jit", jit, "lockstep's engine: off, on, auto (on/auto also run --jit=off beside it)")->check(CLI::IsMember({"off", "on", "auto"}))->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -206,6 +211,9 @@ int bench_main(int argc, char** argv) {
   }
 
   if (snapshot) return bench_snapshot(qemu, runs, timeout, snapshot_dir);
+  if (record)
+    return bench_record((self_path().parent_path().parent_path() / "tests" / "guests").string(), linux_dir, qemu, runs,
+                        timeout, snapshot_dir);
   if (workloads.empty()) {
     const fs::path dir = self_path().parent_path().parent_path() / "tests" / "guests";
     // The packed variants are the same programs linked with data on their last code page.

@@ -37,5 +37,6 @@ int snapshot_main(int argc, char** argv);  // tools/snapshot_command.cpp
 int fuzz_main(int argc, char** argv);      // tools/fuzz_command.cpp
 int record_main(int argc, char** argv);    // tools/record_command.cpp
 int replay_main(int argc, char** argv);    // tools/replay_command.cpp
+int debug_main(int argc, char** argv);     // tools/replay_command.cpp
 
 }  // namespace lockstep::tools

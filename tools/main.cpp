@@ -16,6 +16,7 @@ constexpr Command kCommands[] = {
     {"fuzz", "fuzz migrations: cut points, engines, machine-version pairs", lockstep::tools::fuzz_main},
     {"record", "run a guest and record a trace that replays exactly", lockstep::tools::record_main},
     {"replay", "replay a recorded trace, checking its state digests", lockstep::tools::replay_main},
+    {"debug", "replay a recorded trace under gdb, with reverse execution", lockstep::tools::debug_main},
 };
 
 void usage(std::FILE* out) {

@@ -12,6 +12,7 @@
 #include "snapshot/stream/byte_source.h"
 #include "tools/commands.h"
 #include "tools/option_values.h"
+#include "tools/qemu_style_args.h"
 #include "tools/run_options.h"
 #include "tools/run_session.h"
 #include "tools/trace_config.h"
@@ -360,6 +361,88 @@ int replay_main(int argc, char** argv) {
   if (code == kExitError) return kExitError;
   if (code == kExitCutNotReached) return code;
   return verdict;
+}
+
+int debug_main(int argc, char** argv) {
+  CLI::App app{
+      "Replay a trace under gdb: the recorded run, served to gdb's remote protocol, with reverse execution\n"
+      "(reverse-stepi, reverse-continue, reverse-finish) from in-memory checkpoints, and monitor commands\n"
+      "(monitor icount, goto N, digest, diff-at N, checkpoints). Nothing runs before gdb attaches.\n"
+      "Example: lockstep debug boot.trace -s, then gdb-multiarch -ex 'target remote :1234'",
+      "lockstep debug"};
+  std::string trace_path, listen, interval, memory, jit;
+  bool default_port = false;
+  app.add_option("TRACE", trace_path, "the trace file")->required();
+  app.add_flag("-s", default_port, "listen on tcp::1234 (the default)");
+  app.add_option("--gdb", listen, "DEV: tcp::PORT, tcp:HOST:PORT or unix:PATH (QEMU's -gdb spelling)");
+  app.add_option("--gdb-checkpoint-interval", interval, "instructions between checkpoints (default 4194304)");
+  app.add_option("--gdb-checkpoint-memory", memory, "memory the checkpoints may take (default 1G)");
+  app.add_option("--jit", jit, "engine: off, on, auto (default: what the recording used)")
+      ->check(CLI::IsMember({"off", "on", "auto"}));
+  std::vector<std::string> args = qemu_style_args(argc, argv);
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  try {
+    app.parse(static_cast<int>(cargs.size()), cargs.data());
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitError;
+  }
+  auto read = replay::read_trace(trace_path);
+  if (!read) {
+    fmt::print(stderr, "lockstep debug: {}\n", read.error().message);
+    return kExitError;
+  }
+  const replay::Trace& t = read.value();
+  if (t.damage && t.damage->kind == replay::TraceDamage::Kind::Corrupt) {
+    fmt::print(stderr, "lockstep debug: {}: chunk {} at offset {} is damaged ({})\n", trace_path, t.damage->chunk,
+               t.damage->offset, t.damage->reason);
+    return kExitError;
+  }
+  auto recorded = recorded_options(t);
+  if (!recorded) {
+    fmt::print(stderr, "lockstep debug: {}: {}\n", trace_path, recorded.error().message);
+    return kExitError;
+  }
+  RunOptions o = std::move(recorded.value());
+  o.max_insns.reset();
+  o.digest = false;
+  if (!jit.empty()) o.jit = jit;
+  o.gdb_listen = listen.empty() ? "tcp::1234" : listen;
+  o.gdb_wait = true;
+  if (!interval.empty()) {
+    auto n = parse_count(interval, "--gdb-checkpoint-interval");
+    if (!n || n.value() == 0) {
+      fmt::print(stderr, "lockstep debug: --gdb-checkpoint-interval '{}': give a positive count\n", interval);
+      return kExitError;
+    }
+    o.gdb_checkpoint_interval = n.value();
+  }
+  if (!memory.empty()) {
+    auto n = parse_memory_size(memory);
+    if (!n) {
+      fmt::print(stderr, "lockstep debug: --gdb-checkpoint-memory: {}\n", n.error().message);
+      return kExitError;
+    }
+    o.gdb_checkpoint_memory = n.value();
+  }
+  std::vector<TraceEvent> inputs;
+  for (const TraceEvent& e : t.events)
+    if (e.kind != TraceEvent::Kind::Digest) inputs.push_back(e);
+  replay::ReplayInput input(std::move(inputs));
+  const bool from_stream = t.header.contains("start") && t.header["start"].value("from", std::string()) == "incoming";
+  RunHooks hooks;
+  hooks.input = &input;
+  hooks.started = [&](machines::virt::VirtMachine& m) -> Status {
+    if (!from_stream) return Ok{};
+    if (t.checkpoints.empty()) return Error{"the run started from a migration stream the trace does not hold"};
+    LS_TRY_ASSIGN(auto stream, replay::read_checkpoint(trace_path, t.checkpoints.front()));
+    auto source = snapshot::stream::ByteSource::from_memory(stream);
+    LS_TRY(machines::virt::load_snapshot(m, *source));
+    input.skip_before(m.icount());
+    return Ok{};
+  };
+  return run_guest(o, hooks, "lockstep debug");
 }
 
 }  // namespace lockstep::tools

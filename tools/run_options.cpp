@@ -56,6 +56,16 @@ void add_run_options(CLI::App& app, RunOptionTexts& t) {
                "the console is this terminal, both ways, as QEMU's -nographic: raw mode, Ctrl-A x quits, Ctrl-A h "
                "helps (without it, stdin is read only when stdin and stdout are both terminals)");
   app.add_option("--serial", t.serial, "stdio or mon:stdio: the console reads stdin (as -nographic), even a pipe");
+  app.add_flag("-s", t.gdb_default, "serve the guest to gdb on tcp::1234 (QEMU's -s: -gdb tcp::1234)");
+  app.add_flag("-S", t.gdb_wait, "with -s or -gdb: run nothing until gdb says so (QEMU's -S)");
+  app.add_option("--gdb", t.gdb,
+                 "DEV: serve the guest to gdb's remote protocol on tcp::PORT, tcp:HOST:PORT or unix:PATH, with "
+                 "reverse execution (reverse-stepi, reverse-continue) from in-memory checkpoints");
+  app.add_option("--gdb-checkpoint-interval", t.gdb_interval,
+                 "with -s/-gdb: instructions between the debugger's checkpoints (default 4194304)");
+  app.add_option("--gdb-checkpoint-memory", t.gdb_memory,
+                 "with -s/-gdb: memory the checkpoints may take, QEMU's size spelling (default 1G); past it "
+                 "the densest are dropped");
 }
 
 Result<RunOptions> resolve_run_options(const RunOptionTexts& t) {
@@ -116,6 +126,23 @@ Result<RunOptions> resolve_run_options(const RunOptionTexts& t) {
     o.console_input = ConsoleInput::Stdin;
   else if (::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1 && o.setup.script.empty())
     o.console_input = ConsoleInput::Stdin;  // someone at a terminal, as with QEMU -nographic
+  if (t.gdb_default && !t.gdb.empty()) return Error{"-s is -gdb tcp::1234: give one of them"};
+  if (t.gdb_default || !t.gdb.empty()) o.gdb_listen = t.gdb_default ? "tcp::1234" : t.gdb;
+  o.gdb_wait = t.gdb_wait;
+  if (t.gdb_wait && !o.gdb_listen) return Error{"-S waits for gdb: give -s or -gdb DEV too"};
+  if ((!t.gdb_interval.empty() || !t.gdb_memory.empty()) && !o.gdb_listen)
+    return Error{"--gdb-checkpoint-interval and --gdb-checkpoint-memory need -s or -gdb"};
+  if (!t.gdb_interval.empty()) {
+    auto n = parse_count(t.gdb_interval, "--gdb-checkpoint-interval");
+    if (!n || n.value() == 0) return Error{fmt::format("--gdb-checkpoint-interval '{}': give a positive count", t.gdb_interval)};
+    o.gdb_checkpoint_interval = n.value();
+  }
+  if (!t.gdb_memory.empty()) {
+    LS_TRY_ASSIGN(o.gdb_checkpoint_memory, parse_memory_size(t.gdb_memory));
+  }
+  if (o.gdb_listen && (!o.cuts.empty() || o.max_insns))
+    return Error{"-s/-gdb cannot be combined with --save-at, --migrate-at or --max-insns (gdb stops the guest; "
+                 "`monitor goto N` moves to an icount)"};
   if (o.setup.config.kernel.empty() && o.setup.config.bios == "none" && o.dump_vmstate_path.empty() &&
       o.describe_path.empty())
     return Error{"nothing to run: give -kernel, or -bios with a firmware"};

@@ -28,6 +28,8 @@ struct RunOptionTexts {
   unsigned incoming_timeout = 0;
   bool nographic = false;
   std::string serial;
+  bool gdb_default = false, gdb_wait = false;  // -s, -S
+  std::string gdb, gdb_interval, gdb_memory;
 };
 
 void add_run_options(CLI::App& app, RunOptionTexts& texts);
@@ -51,6 +53,11 @@ struct RunOptions {
   std::optional<MigrationEndpoint> incoming;
   unsigned incoming_timeout = 0;
   ConsoleInput console_input = ConsoleInput::None;
+  // The GDB remote stub (-s, -gdb DEV, -S): the run is served to gdb, with reverse execution.
+  std::optional<std::string> gdb_listen;
+  bool gdb_wait = false;
+  std::uint64_t gdb_checkpoint_interval = std::uint64_t{1} << 22;
+  std::uint64_t gdb_checkpoint_memory = std::uint64_t{1} << 30;
   // Writes something and exits without running (--dumpdtb, --dump-vmstate, --describe-destination).
   bool describe_only() const { return !dumpdtb_path.empty() || !dump_vmstate_path.empty() || !describe_path.empty(); }
 };

@@ -16,6 +16,7 @@
 #include "replay/live_console.h"
 #include "snapshot/stream/json_access.h"
 #include "snapshot/stream/zstd_source.h"
+#include "tools/debug_session.h"
 #include "tools/migration_channel.h"
 
 namespace lockstep::tools {
@@ -105,6 +106,16 @@ int describe(const machines::virt::VirtMachine& vm, const RunOptions& o, const c
 
 }  // namespace
 
+Status start_inputs(const RunOptions& o, RunHooks& hooks, machines::virt::VirtMachine& vm,
+                    std::unique_ptr<replay::LiveConsole>& live) {
+  if (!hooks.input && o.console_input == ConsoleInput::Stdin) {
+    LS_TRY_ASSIGN(live, replay::LiveConsole::open(STDIN_FILENO, stderr));
+    hooks.input = live.get();
+  }
+  if (hooks.started) LS_TRY(hooks.started(vm));
+  return Ok{};
+}
+
 void console_to_stdout(std::uint8_t c) {
   // Unbuffered, so output interleaves correctly with anything else the process prints.
   while (::write(STDOUT_FILENO, &c, 1) < 0 && errno == EINTR) {
@@ -112,6 +123,7 @@ void console_to_stdout(std::uint8_t c) {
 }
 
 int run_guest(const RunOptions& o, RunHooks& hooks, const char* who) {
+  if (o.gdb_listen && !o.describe_only()) return debug_guest(o, hooks, who);
   auto created = machines::virt::VirtMachine::create(o.setup.config, console_to_stdout, o.setup.script);
   if (!created) {
     fmt::print(stderr, "{}: {}\n", who, created.error().message);
@@ -126,22 +138,11 @@ int run_guest(const RunOptions& o, RunHooks& hooks, const char* who) {
     }
   }
   std::unique_ptr<replay::LiveConsole> live;
-  if (!hooks.input && o.console_input == ConsoleInput::Stdin) {
-    auto opened = replay::LiveConsole::open(STDIN_FILENO, stderr);
-    if (!opened) {
-      fmt::print(stderr, "{}: {}\n", who, opened.error().message);
-      return kExitError;
-    }
-    live = std::move(opened.value());
-    hooks.input = live.get();
+  if (Status s = start_inputs(o, hooks, vm, live); !s) {
+    fmt::print(stderr, "{}: {}\n", who, s.error().message);
+    return kExitError;
   }
   vm.set_input_source(hooks.input);
-  if (hooks.started) {
-    if (Status s = hooks.started(vm); !s) {
-      fmt::print(stderr, "{}: {}\n", who, s.error().message);
-      return kExitError;
-    }
-  }
   // The JIT (a compiled tier under the interpreter): guest-visible results are the same with or
   // without it. LLVM starts in the background; if it cannot, everything is interpreted and that
   // is reported after the run (an error with --jit=on, a warning with auto).

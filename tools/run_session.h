@@ -4,12 +4,14 @@
 // end the way `lockstep run` documents its exit codes. Hooks let a caller watch and add stops.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "core/result.h"
 #include "machines/console/input_source.h"
 #include "machines/virt/virt_machine.h"
+#include "replay/live_console.h"
 #include "tools/run_options.h"
 
 namespace lockstep::tools {
@@ -41,6 +43,11 @@ struct RunHooks {
 
 // Console output goes to stdout. Returns the process exit code; errors are printed as "who: ...".
 int run_guest(const RunOptions& options, RunHooks& hooks, const char* who);
+
+// The inputs a run starts with: the live console when the options ask for it and no source is given
+// (it becomes hooks.input; `live` owns it), then hooks.started. Not yet installed on the machine.
+Status start_inputs(const RunOptions& options, RunHooks& hooks, machines::virt::VirtMachine& vm,
+                    std::unique_ptr<replay::LiveConsole>& live);
 
 // The console sink of every command that runs a guest: stdout, unbuffered.
 void console_to_stdout(std::uint8_t c);
