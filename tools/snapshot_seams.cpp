@@ -1,14 +1,11 @@
 #include "tools/snapshot_seams.h"
 
-#include <filesystem>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "machines/virt/machine_versions.h"
 #include "machines/virt/virt_snapshot.h"
-#include "snapshot/stream/json_access.h"
-#include "tools/host_process.h"
+#include "tools/run_options.h"
 
 namespace lockstep::tools::snapshot_cli {
 
@@ -29,21 +26,15 @@ Result<inspect::MachineSchema> machine_schema(const std::string& name) {
   return inspect::parse_schema(machines::virt::describe_destination(*m.value()), name);
 }
 
-// The machine `lockstep run <args>` would build: this binary describes it (`--describe-destination
-// -`), so the option parsing is exactly run's own.
+// The machine `lockstep run <args>` would build, parsed by run's own parser (tools/run_options).
 Result<inspect::MachineSchema> destination_from_run_options(const std::vector<std::string>& run_args) {
-  std::vector<std::string> argv = {std::filesystem::read_symlink("/proc/self/exe").string(), "run"};
-  argv.insert(argv.end(), run_args.begin(), run_args.end());
-  argv.insert(argv.end(), {"--describe-destination", "-"});
-  ProcessResult r = run_process(argv, 60);
-  if (!r.ok()) {
-    std::string err = r.err;
-    while (!err.empty() && err.back() == '\n') err.pop_back();
-    return Error{fmt::format("the destination options are not valid for lockstep run ({}): {}", r.status(), err)};
-  }
-  auto j = snapshot::stream::parse_json(r.out, "lockstep run --describe-destination");
-  if (!j) return j.error();
-  return inspect::parse_schema(j.value(), fmt::format("lockstep run {}", fmt::join(run_args, " ")));
+  auto options = parse_run_options(run_args);
+  if (!options) return Error{fmt::format("the destination options are not valid for lockstep run: {}", options.error().message)};
+  if (options->machine_help) return Error{"the destination options ask for -M help, not a machine"};
+  auto m = machines::virt::VirtMachine::create(options->setup.config, {}, options->setup.script);
+  if (!m) return Error{fmt::format("the destination options are not valid for lockstep run: {}", m.error().message)};
+  return inspect::parse_schema(machines::virt::describe_destination(*m.value()),
+                               fmt::format("lockstep run {}", fmt::join(run_args, " ")));
 }
 
 }  // namespace lockstep::tools::snapshot_cli
