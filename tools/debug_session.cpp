@@ -59,12 +59,7 @@ int debug_guest(const RunOptions& o, RunHooks& hooks, const char* who) {
     case Kind::TrapLoop: code = kExitDeadlock; break;
   }
   if (o.digest) fmt::print(stderr, "digest {} {:016x}\n", vm.icount(), vm.digest());
-  if (compiled_tier && compiled_tier->compiling()) {
-    created.value().reset();
-    std::fflush(nullptr);
-    std::_Exit(code);
-  }
-  return code;
+  return end_run(created.value(), compiled_tier.get(), code);
 }
 
 }  // namespace lockstep::tools

@@ -262,10 +262,14 @@ int run_guest(const RunOptions& o, RunHooks& hooks, const char* who) {
     }
   }
   live.reset();  // the terminal as it was, before anything else is printed
+  return end_run(created.value(), compiled_tier.get(), code);
+}
+
+int end_run(std::unique_ptr<machines::virt::VirtMachine>& vm, lockstep::jit::Jit* tier, int code) {
   // A batch still compiling on the JIT's helper thread would make the Jit's destructor wait for
   // code nobody will run: close the machine (disk images are flushed there) and end the process.
-  if (compiled_tier && compiled_tier->compiling()) {
-    created.value().reset();
+  if (tier && tier->compiling()) {
+    vm.reset();
     std::fflush(nullptr);
     std::_Exit(code);
   }

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "jit/jit.h"
 #include "machines/console/input_source.h"
 #include "machines/virt/virt_machine.h"
 #include "replay/live_console.h"
@@ -48,6 +49,10 @@ int run_guest(const RunOptions& options, RunHooks& hooks, const char* who);
 // (it becomes hooks.input; `live` owns it), then hooks.started. Not yet installed on the machine.
 Status start_inputs(const RunOptions& options, RunHooks& hooks, machines::virt::VirtMachine& vm,
                     std::unique_ptr<replay::LiveConsole>& live);
+
+// The last step of a run: returns `code`, or ends the process with it at once when the JIT still
+// compiles on its helper thread (its destructor would wait for code nobody runs).
+int end_run(std::unique_ptr<machines::virt::VirtMachine>& vm, lockstep::jit::Jit* tier, int code);
 
 // The console sink of every command that runs a guest: stdout, unbuffered.
 void console_to_stdout(std::uint8_t c);

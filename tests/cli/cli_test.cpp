@@ -430,6 +430,28 @@ TEST_SUITE("bad-input") {
   }
 #endif
 
+  TEST_CASE("-rtc, -serial, -gdb and record/replay/debug arguments that do not make sense") {
+    const auto base = kernel(hello_elf());
+    expect_rejected(with(base, {"-rtc", "base=yesterday"}), "give utc or a date");
+    expect_rejected(with(base, {"-rtc", "base=1969-12-31"}), "from 1970 on");
+    expect_rejected(with(base, {"-rtc", "clock=host"}), "only clock is the instruction count");
+    expect_rejected(with(base, {"-rtc", "bogus=1"}), "unknown option 'bogus'");
+    expect_rejected(with(base, {"-serial", "pty"}), "stdio or mon:stdio");
+    expect_rejected(with(base, {"-S"}), "-S waits for gdb");
+    expect_rejected(with(base, {"-s", "-gdb", "tcp::1"}), "give one of them");
+    expect_rejected(with(base, {"-gdb", "udp:1234"}), "expected tcp::PORT, tcp:HOST:PORT or unix:PATH");
+    expect_rejected(with(base, {"-s", "--max-insns", "10"}), "cannot be combined");
+    expect_rejected(with(base, {"--gdb-checkpoint-interval", "5"}), "need -s or -gdb");
+    const std::string junk = scratch().write("junk.trace", std::vector<unsigned char>(100, 'x'));
+    for (const char* command : {"replay", "debug"}) expect_rejected({command, junk}, "is not a lockstep trace");
+    expect_rejected({"replay", "/nonexistent.trace"}, "cannot open trace");
+    expect_rejected({"record", "-o", scratch().dir() + "/x.trace", "--", "-kernel", "/nonexistent.elf"},
+                    "/nonexistent.elf");
+    expect_rejected({"record", "-o", scratch().dir() + "/y.trace", "--digest-interval", "many", "--", "-kernel",
+                     hello_elf()},
+                    "--digest-interval");
+  }
+
   TEST_CASE("-smp out of range") {
     // 4294967297 = 2^32 + 1 must not wrap to 1 hart, nor -1 to 4294967295.
     for (const char* n : {"0", "99", "abc", "-1", "4294967297"}) {
