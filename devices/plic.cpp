@@ -70,11 +70,9 @@ Plic::Plic(std::vector<core::Hart*> harts) : harts_(std::move(harts)) {
 void Plic::reset() {
   const u32 num_addrs = state_.num_addrs;
   const u32 num_enables = state_.num_enables;
-  const u32 migrate_source96 = state_.migrate_source96;
   state_ = State{};
   state_.num_addrs = num_addrs;
   state_.num_enables = num_enables;
-  state_.migrate_source96 = migrate_source96;
   for (core::Hart* h : harts_) {
     set_mip(*h, core::csr::kMEIP, false);
     set_mip(*h, core::csr::kSEIP, false);

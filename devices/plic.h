@@ -60,6 +60,9 @@ class Plic : public core::MmioDevice, public IrqSink {
     std::array<u32, kNumSources> source_priority{};
     // The priority register of source 96 (offset 0x180): QEMU 7.2 stores it one past the end of
     // its source_priority array, so it reads back but never affects a claim and is not migrated.
+    // lockstep migrates it in subsection "riscv_sifive_plic/source96"; machine versions whose
+    // destinations do not know that subsection withhold it when saving (Compat::plic_source96,
+    // machines/virt/machine_versions.h), which is configuration of the save, not state here.
     u32 source96_priority = 0;
     std::array<u32, kMaxContexts> target_priority{};  // thresholds; entries >= num_addrs stay 0
     std::array<u32, kWords> pending{};
@@ -68,10 +71,6 @@ class Plic : public core::MmioDevice, public IrqSink {
     // Array lengths (machine configuration, not sent; QEMU's VARRAY length fields).
     u32 num_addrs = 0;    // contexts = 2 * harts
     u32 num_enables = 0;  // num_addrs * kWords
-    // Compat knob (configuration, not on the wire, survives reset): whether a non-zero
-    // source96_priority goes out in subsection "riscv_sifive_plic/source96". A machine version
-    // that must stay loadable by QEMU 7.2 (or by lockstep builds without that subsection) sets 0.
-    u32 migrate_source96 = 1;
   };
 
   // One M and one S context per hart, in hart order. At most kMaxHarts harts are wired; any
@@ -99,8 +98,6 @@ class Plic : public core::MmioDevice, public IrqSink {
   // Commits a loaded state (vm::load into a copy of state(), then this). Drives no line: mip is
   // the hart's state and pending bits are this device's, so re-driving would double-count.
   void restore_state(const State& s) { state_ = s; }
-  // The compat knob of State::migrate_source96 (set by the board per machine version).
-  void set_migrate_source96(bool on) { state_.migrate_source96 = on ? 1 : 0; }
   unsigned num_contexts() const { return state_.num_addrs; }
 
  private:

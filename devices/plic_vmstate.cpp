@@ -3,13 +3,14 @@
 //
 // Member coverage (Plic::State):
 //   source_priority target_priority pending claimed enable   main section
-//   source96_priority                 subsection riscv_sifive_plic/source96 (lockstep only)
+//   source96_priority                 subsection riscv_sifive_plic/source96 (lockstep only; machine
+//                                     versions before virt-2.0 withhold it through the save's
+//                                     SaveOptions::withheld_subsections)
 //   num_addrs num_enables             configuration (contexts of this board), not on the wire: QEMU
 //                                     does not send its VARRAY lengths either. A source with another
 //                                     hart count writes a body of another length, which the loader
 //                                     reports as truncated input or unexpected trailing bytes.
 //                                     (No *_equal field: it would break byte compatibility with QEMU.)
-//   migrate_source96                  compat knob, configuration, not on the wire
 #include "devices/plic_vmstate.h"
 
 #include <type_traits>
@@ -23,20 +24,19 @@ using P = Plic::State;
 // Tripwire: a new member changes the size and stops the build until it is described above.
 static_assert(std::has_unique_object_representations_v<P>);
 static_assert(sizeof(P) == 4 * (Plic::kNumSources + 1 + Plic::kMaxContexts + 2 * Plic::kWords +
-                                Plic::kMaxContexts * Plic::kWords + 3),
+                                Plic::kMaxContexts * Plic::kWords + 2),
               "Plic::State changed: describe the member");
 
 constexpr vm::Field<P> kSource96Fields[] = {vm::u32<&P::source96_priority>("source96_priority")};
 constexpr vm::Subsection<P> kSource96{
-    .name = "riscv_sifive_plic/source96",
+    .name = kPlicSource96Subsection,
     .version = 1,
     .min_version = 1,
-    // QEMU 7.2 keeps this register out of bounds and never migrates it; lockstep does unless the
-    // machine version's compat knob says the destination would not know the subsection.
-    .needed = [](const P& s) { return s.source96_priority != 0 && s.migrate_source96 != 0; },
+    // QEMU 7.2 keeps this register out of bounds and never migrates it; lockstep does, unless the
+    // machine version withholds the subsection because its destinations would not know it.
+    .needed = [](const P& s) { return s.source96_priority != 0; },
     .absent = [](P& s) { s.source96_priority = 0; },
     .fields = kSource96Fields,
-    .enabled = [](const P& s) { return s.migrate_source96 != 0; },
 };
 
 constexpr vm::Field<P> kFields[] = {

@@ -162,6 +162,7 @@ void VirtioMmio::write32(u64 offset, u32 value) {
         if (!(state_.status & kStatusFeaturesOk)) {
           const u64 wanted = u64{state_.driver_features[1]} << 32 | state_.driver_features[0];
           state_.guest_features = wanted & host_features();
+          device_->set_features(*this, state_.guest_features);
         }
       }
       set_status(static_cast<u8>(value));

@@ -116,6 +116,9 @@ class VirtioMmio : public core::MmioDevice, private VirtioTransport {
   // to rebuild, no line driven (the PLIC's pending bit and mip are state of their own).
   void restore_state(const State& s) { state_ = s; }
   VirtioDevice* device() const { return device_; }
+  // The device model's view of this transport, for a device that works outside a guest access
+  // (virtio-net receiving a frame).
+  VirtioTransport& transport() { return *this; }
   // The last virtio_error message (QEMU's wording) and how many there were; not migrated.
   const std::string& last_error() const { return last_error_; }
   u64 error_count() const { return error_count_; }

@@ -186,6 +186,74 @@ void Virtqueue::detach(const VirtqElement&) {
   if (s_.inuse) --s_.inuse;
 }
 
+void Virtqueue::unpop(const VirtqElement& elem) {
+  --s_.last_avail_idx;
+  detach(elem);
+}
+
+// QEMU's virtqueue_split_get_avail_bytes, stopping as soon as both amounts are reached.
+bool Virtqueue::avail_bytes(u64 in_bytes, u64 out_bytes, bool quiet) {
+  // Quiet: a malformed ring is only "no room"; the device's own pop will report it.
+  auto fail = [&](std::string message) {
+    if (!quiet) t_.error(std::move(message));
+    return false;
+  };
+  if (t_.broken() || s_.desc == 0 || s_.avail == 0 || s_.num == 0) return in_bytes == 0 && out_bytes == 0;
+  u64 in_total = 0;
+  u64 out_total = 0;
+  const u16 idx_now = avail_idx();
+  const u16 heads = static_cast<u16>(idx_now - s_.last_avail_idx);
+  if (heads > s_.num) {
+    return fail(fmt::format("Guest moved used index from {} to {}", s_.last_avail_idx, idx_now));
+  }
+  // Descriptors of the direct table count across chains: more than the ring holds is a loop.
+  u64 total_bufs = 0;
+  for (u16 k = 0; k < heads; ++k) {
+    const u16 head = read16(s_.avail + 4 + 2 * u64{static_cast<u16>((s_.last_avail_idx + k) % s_.num)});
+    if (head >= s_.num) {
+      return fail(fmt::format("Guest says index {} is available", head));
+    }
+    u64 table = s_.desc;
+    u64 max = s_.num;
+    u64 num_bufs = total_bufs;
+    bool indirect = false;
+    Desc d = read_desc(table, head);
+    if (d.flags & kDescIndirect) {
+      if (d.len == 0 || d.len % 16 != 0) {
+        return fail("Invalid size for indirect buffer table");
+      }
+      if (num_bufs >= max) {
+        return fail("Looped descriptor");
+      }
+      if (!t_.bus().find_ram(d.addr, d.len)) {
+        return fail("Cannot map indirect buffer");
+      }
+      table = d.addr;
+      max = d.len / 16;
+      num_bufs = 0;
+      indirect = true;
+      d = read_desc(table, 0);
+    }
+    for (u64 in_chain = 1;; ++in_chain) {
+      if (++num_bufs > max) {
+        return fail("Looped descriptor");
+      }
+      if (in_chain > kMaxSegments) {  // pop would refuse this chain with the same message
+        return fail("virtio: too many write descriptors in indirect table");
+      }
+      (d.flags & kDescWrite ? in_total : out_total) += d.len;
+      if (in_total >= in_bytes && out_total >= out_bytes) return true;
+      if (!(d.flags & kDescNext)) break;
+      if (d.next >= max) {
+        return fail(fmt::format("Desc next is {}", d.next));
+      }
+      d = read_desc(table, d.next);
+    }
+    total_bufs = indirect ? total_bufs + 1 : num_bufs;
+  }
+  return in_total >= in_bytes && out_total >= out_bytes;
+}
+
 void Virtqueue::push(const VirtqElement& elem, u32 len) {
   if (t_.broken() || s_.used == 0 || s_.num == 0) {
     if (s_.inuse) --s_.inuse;

@@ -120,6 +120,14 @@ class Virtqueue {
   // Drops a popped chain without returning it to the driver, after a request error broke the
   // device (QEMU's virtqueue_detach_element): it is no longer in use.
   void detach(const VirtqElement& elem);
+  // Puts the last popped chain back at the head of the available ring (QEMU's virtqueue_unpop):
+  // the next pop takes it again. Anything already written into its buffers stays written.
+  void unpop(const VirtqElement& elem);
+  // QEMU's virtqueue_avail_bytes: whether the available chains, walked without taking them, offer
+  // at least `in_bytes` device-writable and `out_bytes` device-readable bytes. A malformed ring is
+  // QEMU's error (and false), or with `quiet` just false: a look that changes nothing. Each chain
+  // is bounded by kMaxSegments descriptors, as pop is.
+  bool avail_bytes(u64 in_bytes, u64 out_bytes, bool quiet = false);
   // QEMU's virtqueue_num_heads: available chains not yet taken. More than the ring size means the
   // driver moved the index by more than the ring holds: error, and 0.
   unsigned pending();
@@ -184,6 +192,9 @@ class VirtioDevice {
   virtual void write_config(u32 offset, const u8* data, unsigned size) = 0;
   // Called on every Status write, after the new status is in place.
   virtual void status_changed(VirtioTransport&) {}
+  // The driver's features were latched (QEMU's VirtioDeviceClass::set_features, at the Status write
+  // that sets FEATURES_OK), before status_changed.
+  virtual void set_features(VirtioTransport&, u64 /*features*/) {}
   // The driver notified queue q (the ring is set up and the device is not broken).
   virtual void handle_queue(VirtioTransport& t, unsigned q) = 0;
   // Device reset (QEMU's VirtioDeviceClass::reset).

@@ -139,7 +139,13 @@ std::vector<std::uint8_t> encode_events(const EventBatch& batch) {
         put_varint(out, e.bytes.size());
         out.insert(out.end(), e.bytes.begin(), e.bytes.end());
         break;
-      case TraceEvent::Kind::Quit: break;
+      case TraceEvent::Kind::NetFrame:
+        put_varint(out, e.nic);
+        put_varint(out, e.bytes.size());
+        out.insert(out.end(), e.bytes.begin(), e.bytes.end());
+        break;
+      case TraceEvent::Kind::Quit:
+      case TraceEvent::Kind::Wake: break;
       case TraceEvent::Kind::Digest:
         put_le(out, e.digest, 8);
         put_varint(out, e.sections.size());
@@ -161,7 +167,7 @@ Result<EventBatch> decode_events(std::span<const std::uint8_t> payload) {
   while (!r.done()) {
     TraceEvent e;
     LS_TRY_ASSIGN(std::uint64_t kind, r.varint());
-    if (kind < 1 || kind > 3) return Error{fmt::format("unknown event kind {}", kind)};
+    if (kind < 1 || kind > 5) return Error{fmt::format("unknown event kind {}", kind)};
     e.kind = static_cast<TraceEvent::Kind>(kind);
     LS_TRY_ASSIGN(std::uint64_t delta, r.varint());
     if (delta > ~std::uint64_t{0} - icount) return Error{"an event's icount overflows"};
@@ -174,6 +180,14 @@ Result<EventBatch> decode_events(std::span<const std::uint8_t> payload) {
       LS_TRY_ASSIGN(std::uint64_t n, r.varint());
       LS_TRY_ASSIGN(auto b, r.bytes(n));
       if (n == 0) return Error{"a console input event with no bytes"};
+      e.bytes.assign(b.begin(), b.end());
+    } else if (e.kind == TraceEvent::Kind::NetFrame) {
+      LS_TRY_ASSIGN(std::uint64_t nic, r.varint());
+      if (nic > 255) return Error{fmt::format("a network frame event for NIC {}", nic)};
+      e.nic = static_cast<std::uint32_t>(nic);
+      LS_TRY_ASSIGN(std::uint64_t n, r.varint());
+      if (n == 0 || n > kMaxTraceFrame) return Error{fmt::format("a network frame event of {} bytes", n)};
+      LS_TRY_ASSIGN(auto b, r.bytes(n));
       e.bytes.assign(b.begin(), b.end());
     } else if (e.kind == TraceEvent::Kind::Digest) {
       LS_TRY_ASSIGN(e.digest, r.u64());

@@ -23,7 +23,10 @@ namespace lockstep::replay {
 
 inline constexpr std::array<std::uint8_t, 8> kTraceMagic = {'L', 'S', 'T', 'R', 'A', 'C', 'E', '\n'};
 inline constexpr std::uint32_t kChunkMagic = 0x4b43534c;  // "LSCK" little-endian
-inline constexpr std::uint32_t kTraceFormatVersion = 1;
+// 2: NetFrame and Wake events. A version-1 trace has neither and reads as before.
+inline constexpr std::uint32_t kTraceFormatVersion = 2;
+// The largest frame a NetFrame event holds: QEMU's NET_BUFSIZE-sized packets (64 KiB + headers).
+inline constexpr std::size_t kMaxTraceFrame = 69632;
 inline constexpr std::size_t kChunkHeaderSize = 40;
 // A checkpoint chunk holds a whole snapshot stream (RAM included): the bound is generous but finite.
 inline constexpr std::uint32_t kMaxRawChunk = 1u << 30;
@@ -62,11 +65,14 @@ struct TraceEvent {
     ConsoleInput = 1,  // bytes handed to the console receiver at this feed point, in order
     Quit = 2,          // the run was ended here (Ctrl-A x)
     Digest = 3,        // the machine's state digests at this icount (at the first feed point there)
+    NetFrame = 4,      // one Ethernet frame handed to NIC `nic` at this feed point
+    Wake = 5,          // the idle guest was woken here by input (InputSource::idle_wait said true)
   };
   Kind kind = Kind::ConsoleInput;
   std::uint64_t icount = 0;
   std::uint32_t pass = 0;
-  std::string bytes;                   // ConsoleInput
+  std::string bytes;                   // ConsoleInput, NetFrame
+  std::uint32_t nic = 0;               // NetFrame
   std::uint64_t digest = 0;            // Digest: VirtMachine::digest()
   std::vector<std::uint64_t> sections;  // Digest: section_digest of every section, in stream order
   std::vector<std::uint64_t> ram;      // Digest: one XXH3-64 over each RAM block's page hashes
@@ -79,9 +85,17 @@ struct TraceEvent {
     e.bytes = std::move(bytes);
     return e;
   }
-  static TraceEvent quit(std::uint64_t icount, std::uint32_t pass) {
+  static TraceEvent quit(std::uint64_t icount, std::uint32_t pass) { return marker(Kind::Quit, icount, pass); }
+  static TraceEvent wake(std::uint64_t icount, std::uint32_t pass) { return marker(Kind::Wake, icount, pass); }
+  static TraceEvent frame(std::uint64_t icount, std::uint32_t pass, std::uint32_t nic, std::string bytes) {
+    TraceEvent e = marker(Kind::NetFrame, icount, pass);
+    e.nic = nic;
+    e.bytes = std::move(bytes);
+    return e;
+  }
+  static TraceEvent marker(Kind kind, std::uint64_t icount, std::uint32_t pass) {
     TraceEvent e;
-    e.kind = Kind::Quit;
+    e.kind = kind;
     e.icount = icount;
     e.pass = pass;
     return e;

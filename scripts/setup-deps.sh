@@ -3,12 +3,12 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libfmt-dev libcli11-dev doctest-dev libxxhash-dev libzstd-dev libfdt-dev nlohmann-json3-dev
+  libfmt-dev libcli11-dev doctest-dev libxxhash-dev libzstd-dev libfdt-dev nlohmann-json3-dev libslirp-dev
   llvm-14-dev clang-14 libclang-rt-14-dev
   gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf
   gdb-multiarch
   qemu-system-misc qemu-system-x86 opensbi u-boot-qemu device-tree-compiler
-  mmdebstrap cpio kmod xz-utils e2fsprogs
+  mmdebstrap cpio kmod xz-utils e2fsprogs python3
 )
 missing=()
 for p in "${packages[@]}"; do

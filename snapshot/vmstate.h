@@ -570,6 +570,15 @@ std::uint32_t wire_elems(const Field<S>& f, const S& s) {
 // through fixed function pointers that cannot carry the option. Per thread, so parallel saves of
 // other machines are unaffected.
 inline thread_local bool every_subsection = false;
+// Set for the duration of save(..., {.withheld_subsections = ...}), for the same reason: the
+// subsections (by full name, at any depth) this save must not write.
+inline thread_local std::span<const std::string_view> withheld_subsections{};
+
+inline bool withheld(std::string_view subsection) {
+  for (std::string_view name : withheld_subsections)
+    if (name == subsection) return true;
+  return false;
+}
 
 template <class S>
 Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int version_id) {
@@ -611,6 +620,7 @@ Status save_body(const Section<S>& d, const S& s, Writer& w, Json* desc, int ver
   for (const Section<S>* sub : d.subsections) {
     if (sub->until_version && v > sub->until_version) continue;
     if (sub->enabled && !sub->enabled(s)) continue;
+    if (withheld(sub->name)) continue;
     if (sub->needed && !detail::every_subsection && !sub->needed(s)) continue;
     w.put_u8(kSubsectionByte);
     w.put_counted(sub->name);
@@ -738,6 +748,10 @@ struct SaveOptions {
   // Write every subsection whatever its needed() says (enabled() and until_version still hold):
   // the whole state, for comparing two machines when a needed() may lie (`lockstep fuzz`).
   bool every_subsection = false;
+  // Subsections (full names, "riscv_sifive_plic/source96") never written, whatever needed() says:
+  // a machine version's compat property for a destination that does not know them (QEMU's
+  // compat-property-switched needed()). The names must outlive the save.
+  std::span<const std::string_view> withheld_subsections{};
 };
 
 
@@ -750,9 +764,14 @@ Status save(const Section<S>& d, const S& s, Writer& w, Json* vmdesc = nullptr, 
                              opt.version, d.min_version, d.version)};
   struct Scope {
     bool saved = detail::every_subsection;
-    ~Scope() { detail::every_subsection = saved; }
+    std::span<const std::string_view> saved_withheld = detail::withheld_subsections;
+    ~Scope() {
+      detail::every_subsection = saved;
+      detail::withheld_subsections = saved_withheld;
+    }
   } scope;
   detail::every_subsection = opt.every_subsection || scope.saved;
+  if (!opt.withheld_subsections.empty()) detail::withheld_subsections = opt.withheld_subsections;
   return detail::save_body(d, s, w, vmdesc, opt.version);
 }
 

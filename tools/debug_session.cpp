@@ -26,7 +26,7 @@ int debug_guest(const RunOptions& o, RunHooks& hooks, const char* who) {
     return kExitError;
   }
   // The debugger installs the input source itself (it logs what it delivers for reverse runs).
-  std::unique_ptr<replay::LiveConsole> live;
+  std::unique_ptr<replay::LiveInput> live;
   if (Status s = start_inputs(o, hooks, vm, live); !s) {
     fmt::print(stderr, "{}: {}\n", who, s.error().message);
     return kExitError;

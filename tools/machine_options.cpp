@@ -40,8 +40,14 @@ void add_machine_options(CLI::App& app, MachineOptionTexts& t) {
       ->allow_extra_args(false);
   app.add_option("--stop-on", t.stop_on, "after the last --send-on, stop (exit 0) once the output contains PATTERN");
   app.add_option("--device", t.devices,
-                 "add a virtio-mmio device: virtio-blk-device,drive=ID (a -drive if=none,id=ID) or virtio-rng-device "
-                 "(a deterministic stream from --seed); they take the slots after the if=virtio disks, in order");
+                 "add a virtio-mmio device: virtio-blk-device,drive=ID (a -drive if=none,id=ID), "
+                 "virtio-net-device,netdev=ID[,mac=52:54:00:12:34:56] (a -netdev id=ID) or virtio-rng-device (a "
+                 "deterministic stream from --seed); they take the slots after the if=virtio disks, in order");
+  app.add_option("--netdev", t.netdevs,
+                 "a network backend for -device virtio-net-device,netdev=ID: user,id=ID[,hostfwd=tcp::HOSTPORT-:GUESTPORT]"
+                 "[,net=,host=,dns=,dhcpstart=,restrict=,ipv6=] (libslirp, as QEMU), socket,id=ID,listen=[HOST]:PORT|"
+                 "connect=HOST:PORT, stream,id=ID,server=on|off,addr.type=inet|unix,... (two guests on one wire), or "
+                 "echo,id=ID[,ip=A.B.C.D] (lockstep's deterministic test host: answers ARP, ping and UDP port 7)");
   app.add_option("--seed", t.config.seed,
                  "machine seed: virtio-rng's stream and /chosen/rng-seed derive from it (with -dtb, rng-seed is what "
                  "QEMU 7.2 writes under -seed N)")
@@ -85,7 +91,8 @@ using machines::virt::VirtioDeviceConfig;
 // -drive if=virtio disks take the top slots in their order, then the -device devices in theirs.
 // QEMU 7.2 would put an if=virtio disk on its PCI bus, which this board does not have; `-drive
 // if=none,id=ID -device virtio-blk-device,drive=ID` is the spelling that means the same to both.
-Status resolve_virtio_devices(const MachineOptionTexts& t, std::vector<VirtioDeviceConfig>& out) {
+Status resolve_virtio_devices(const MachineOptionTexts& t, std::vector<VirtioDeviceConfig>& out,
+                              std::vector<MachineSetup::HostNetwork>& host_networks) {
   struct NamedDrive {
     machines::virt::DriveConfig drive;
     bool used = false;
@@ -96,9 +103,23 @@ Status resolve_virtio_devices(const MachineOptionTexts& t, std::vector<VirtioDev
     if (!d) return d.error();
     const machines::virt::DriveConfig drive{d->file, d->read_only, d->snapshot};
     if (!d->id.empty() && named.count(d->id)) return Error{fmt::format("-drive: Duplicate ID '{}' for drive", d->id)};
-    if (d->interface == "virtio") out.push_back({VirtioDeviceConfig::Kind::Blk, drive});
+    if (d->interface == "virtio") out.push_back({VirtioDeviceConfig::Kind::Blk, drive, {}});
     if (!d->id.empty()) named[d->id] = {drive, d->interface == "virtio"};
   }
+  struct NamedNetdev {
+    net::NetdevOptions options;
+    bool used = false;
+  };
+  std::map<std::string, NamedNetdev> netdevs;
+  std::vector<std::string> netdev_order;
+  for (const std::string& text : t.netdevs) {
+    LS_TRY_ASSIGN(net::NetdevOptions n, net::parse_netdev(text));
+    if (netdevs.count(n.id)) return Error{fmt::format("-netdev {}: Duplicate ID '{}' for netdev", text, n.id)};
+    netdev_order.push_back(n.id);
+    const std::string id = n.id;  // the right side is evaluated first and moves n
+    netdevs[id] = {std::move(n), false};
+  }
+  unsigned nics = 0;
   for (const std::string& text : t.devices) {
     const auto comma = text.find(',');
     const std::string name = text.substr(0, comma);
@@ -111,7 +132,7 @@ Status resolve_virtio_devices(const MachineOptionTexts& t, std::vector<VirtioDev
     }
     if (name == "virtio-rng-device" || name == "virtio-rng") {
       if (!props.empty()) return Error{fmt::format("-device {}: unknown property '{}'", name, props.begin()->first)};
-      out.push_back({VirtioDeviceConfig::Kind::Rng, {}});
+      out.push_back({VirtioDeviceConfig::Kind::Rng, {}, {}});
     } else if (name == "virtio-blk-device") {
       for (const auto& [key, value] : props)
         if (key != "drive") return Error{fmt::format("-device {}: unknown property '{}'", name, key)};
@@ -124,12 +145,53 @@ Status resolve_virtio_devices(const MachineOptionTexts& t, std::vector<VirtioDev
       }
       if (it->second.used) return Error{fmt::format("-device virtio-blk-device: Drive '{}' is already in use", id)};
       it->second.used = true;
-      out.push_back({VirtioDeviceConfig::Kind::Blk, it->second.drive});
+      out.push_back({VirtioDeviceConfig::Kind::Blk, it->second.drive, {}});
+    } else if (name == "virtio-net-device") {
+      for (const auto& [key, value] : props)
+        if (key != "netdev" && key != "mac") return Error{fmt::format("-device {}: unknown property '{}'", name, key)};
+      VirtioDeviceConfig dev{VirtioDeviceConfig::Kind::Net, {}, {}};
+      dev.nic.mac = devices::VirtioNet::default_mac(nics);
+      if (props.count("mac")) {
+        auto mac = net::parse_mac(props.at("mac"));
+        if (!mac) return Error{fmt::format("-device virtio-net-device: Property 'virtio-net-device.mac' doesn't take "
+                                           "value '{}' ({})",
+                                           props.at("mac"), mac.error().message)};
+        dev.nic.mac = mac.value();
+      }
+      // QEMU allows a NIC without a backend (its frames go nowhere); so does lockstep.
+      if (props.count("netdev")) {
+        const std::string& id = props.at("netdev");
+        auto it = netdevs.find(id);
+        if (it == netdevs.end())
+          return Error{fmt::format("-device virtio-net-device: Property 'virtio-net-device.netdev' can't find value '{}'",
+                                   id)};
+        if (it->second.used)
+          return Error{fmt::format("-device virtio-net-device: Property 'virtio-net-device.netdev' can't take value "
+                                   "'{}', it's in use",
+                                   id)};
+        it->second.used = true;
+        dev.nic.netdev = id;
+        const net::NetdevOptions& n = it->second.options;
+        if (n.kind == net::NetdevKind::Echo) {
+          devices::NetEchoPeer::Options echo;
+          echo.mac = n.echo.mac;
+          echo.delay_ns = std::uint64_t{n.echo.delay_us} * 1000;
+          for (int k = 0; k < 4; ++k) echo.ip[k] = static_cast<std::uint8_t>(n.echo.ip.value >> (24 - 8 * k));
+          dev.nic.echo = echo;
+        } else {
+          host_networks.push_back({nics, n});
+        }
+      }
+      out.push_back(dev);
+      ++nics;
     } else {
-      return Error{fmt::format("-device {}: unknown device (supported: virtio-blk-device,drive=ID, virtio-rng-device)",
+      return Error{fmt::format("-device {}: unknown device (supported: virtio-blk-device,drive=ID, "
+                               "virtio-net-device,netdev=ID, virtio-rng-device)",
                                name)};
     }
   }
+  for (const std::string& id : netdev_order)
+    if (!netdevs.at(id).used) fmt::print(stderr, "lockstep: warning: netdev {} has no peer\n", id);
   return Ok{};
 }
 
@@ -183,7 +245,7 @@ Result<MachineSetup> resolve_machine_options(const MachineOptionTexts& t) {
     return Error{fmt::format("invalid -smp '{}': this board supports 1 to 8 harts", t.smp)};
   }
   setup.config.smp = static_cast<unsigned>(harts.value());
-  LS_TRY(resolve_virtio_devices(t, setup.config.virtio));
+  LS_TRY(resolve_virtio_devices(t, setup.config.virtio, setup.host_networks));
   auto script = console_script(t);
   if (!script) return script.error();
   setup.script = std::move(script.value());

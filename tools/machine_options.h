@@ -10,6 +10,7 @@
 #include "core/result.h"
 #include "machines/console/console_script.h"
 #include "machines/virt/virt_machine.h"
+#include "net/netdev_options.h"
 
 namespace lockstep::tools {
 
@@ -20,6 +21,7 @@ struct MachineOptionTexts {
   std::string smp = "1";
   std::vector<std::string> drives;
   std::vector<std::string> devices;
+  std::vector<std::string> netdevs;  // -netdev, as typed
   std::vector<std::string> send_on;  // pattern, text, pattern, text, ...
   std::string stop_on;
   std::string rtc;  // -rtc base=...,clock=vm
@@ -33,6 +35,13 @@ struct MachineSetup {
   machines::ConsoleScript script;
   // -rtc base=utc read the host's clock: an input a recording must keep (replay uses this value).
   bool rtc_from_host = false;
+  // The NICs whose -netdev is on the host (user, socket, stream): the run opens these backends;
+  // a replay does not (its frames come from the trace). An echo netdev is the machine's own.
+  struct HostNetwork {
+    unsigned nic = 0;  // index among the machine's virtio-net devices
+    net::NetdevOptions netdev;
+  };
+  std::vector<HostNetwork> host_networks;
 };
 
 // The machine and console script the options describe, or a one-line error (no command prefix).

@@ -7,9 +7,9 @@
 namespace lockstep::tools {
 
 std::vector<std::string> qemu_style_args(int argc, char** argv) {
-  static constexpr std::array<std::string_view, 16> kSingleDashLong = {
-      "-bios",   "-kernel", "-smp", "-append", "-machine",   "-initrd", "-drive", "-memory",
-      "-dumpdtb", "-device", "-dtb", "-seed",   "-nographic", "-serial", "-rtc",   "-gdb",
+  static constexpr std::array<std::string_view, 17> kSingleDashLong = {
+      "-bios",    "-kernel", "-smp", "-append", "-machine",   "-initrd", "-drive", "-memory", "-dumpdtb",
+      "-device",  "-dtb",    "-seed", "-nographic", "-serial", "-rtc",    "-gdb",   "-netdev",
   };
   std::vector<std::string> out;
   for (int k = 0; k < argc; ++k) {

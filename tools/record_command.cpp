@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "replay/live_console.h"
+#include "replay/live_input.h"
 #include "replay/recorder.h"
 #include "tools/commands.h"
 #include "tools/option_values.h"
@@ -93,18 +93,16 @@ int record_main(int argc, char** argv) {
   header["images"] = images.value();
   if (o.setup.rtc_from_host) header["host_inputs"] = {{"rtc_base_ns", o.setup.config.rtc_base_ns}};
 
-  std::unique_ptr<replay::LiveConsole> live;
-  if (o.console_input == ConsoleInput::Stdin) {
-    auto opened = replay::LiveConsole::open(STDIN_FILENO, stderr);
-    if (!opened) {
-      fmt::print(stderr, "lockstep record: {}\n", opened.error().message);
-      return kExitError;
-    }
-    live = std::move(opened.value());
+  auto opened = open_live_input(o);
+  if (!opened) {
+    fmt::print(stderr, "lockstep record: {}\n", opened.error().message);
+    return kExitError;
   }
+  std::unique_ptr<replay::LiveInput> live = std::move(opened.value());
   replay::Recorder recorder(trace_path, std::move(header), ro, live.get());
   RunHooks hooks;
   hooks.input = &recorder.input();
+  hooks.live = live.get();
   hooks.started = [&](machines::virt::VirtMachine& m) { return recorder.started(m); };
   hooks.next_stop = [&](std::uint64_t icount) { return recorder.next_stop(icount); };
   hooks.stopped = [&](machines::virt::VirtMachine& m) { return recorder.stopped(m); };

@@ -29,8 +29,8 @@ using replay::TraceEvent;
 // host inputs; the trace's own checks (version, machine, images) first.
 Result<RunOptions> recorded_options(const replay::Trace& t, const std::vector<std::string>& changes = {}) {
   const auto& h = t.header;
-  if (h.value("format", 0u) != replay::kTraceFormatVersion)
-    return Error{fmt::format("trace format {} (this lockstep reads format {})", h.value("format", 0u), replay::kTraceFormatVersion)};
+  if (h.value("format", 0u) < 1 || h.value("format", 0u) > replay::kTraceFormatVersion)
+    return Error{fmt::format("trace format {} (this lockstep reads formats 1 to {})", h.value("format", 0u), replay::kTraceFormatVersion)};
   const std::string version = h.value("lockstep", std::string("?"));
   if (version != replay::lockstep_version())
     return Error{fmt::format("recorded by lockstep {}, this is lockstep {}: replay with the version that recorded it",

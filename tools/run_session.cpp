@@ -13,7 +13,7 @@
 
 #include "jit/jit.h"
 #include "machines/virt/virt_snapshot.h"
-#include "replay/live_console.h"
+#include "replay/live_input.h"
 #include "snapshot/stream/json_access.h"
 #include "snapshot/stream/zstd_source.h"
 #include "tools/debug_session.h"
@@ -106,12 +106,29 @@ int describe(const machines::virt::VirtMachine& vm, const RunOptions& o, const c
 
 }  // namespace
 
-Status start_inputs(const RunOptions& o, RunHooks& hooks, machines::virt::VirtMachine& vm,
-                    std::unique_ptr<replay::LiveConsole>& live) {
-  if (!hooks.input && o.console_input == ConsoleInput::Stdin) {
-    LS_TRY_ASSIGN(live, replay::LiveConsole::open(STDIN_FILENO, stderr));
-    hooks.input = live.get();
+Result<std::unique_ptr<replay::LiveInput>> open_live_input(const RunOptions& o) {
+  const bool console = o.console_input == ConsoleInput::Stdin;
+  if (!console && o.setup.host_networks.empty()) return std::unique_ptr<replay::LiveInput>{};
+  LS_TRY_ASSIGN(auto live, replay::LiveInput::open(console ? STDIN_FILENO : -1, stderr));
+  for (const auto& n : o.setup.host_networks) {
+    auto backend = net::open_netdev(n.netdev);
+    if (!backend) return backend.error().within(fmt::format("-netdev {}: ", n.netdev.id));
+    live->add_network(n.nic, std::move(backend.value()));
   }
+  return live;
+}
+
+Status start_inputs(const RunOptions& o, RunHooks& hooks, machines::virt::VirtMachine& vm,
+                    std::unique_ptr<replay::LiveInput>& live) {
+  if (!hooks.input) {
+    LS_TRY_ASSIGN(live, open_live_input(o));
+    hooks.input = live.get();
+    hooks.live = live.get();
+  }
+  if (hooks.live)
+    hooks.live->for_each_network([&vm](unsigned nic, net::HostNetBackend& backend) {
+      vm.set_nic_transmit(nic, [&backend](std::span<const std::uint8_t> frame) { backend.transmit(frame); });
+    });
   if (hooks.started) LS_TRY(hooks.started(vm));
   return Ok{};
 }
@@ -137,7 +154,7 @@ int run_guest(const RunOptions& o, RunHooks& hooks, const char* who) {
       return kExitError;
     }
   }
-  std::unique_ptr<replay::LiveConsole> live;
+  std::unique_ptr<replay::LiveInput> live;
   if (Status s = start_inputs(o, hooks, vm, live); !s) {
     fmt::print(stderr, "{}: {}\n", who, s.error().message);
     return kExitError;
@@ -178,6 +195,12 @@ int run_guest(const RunOptions& o, RunHooks& hooks, const char* who) {
       continue;
     }
     const CutPoint& cut = cuts[next_cut++];
+    // State that cannot travel refuses the save, as QEMU's migration blockers do.
+    if (const std::string blocker = vm.migration_blocker(); !blocker.empty()) {
+      fmt::print(stderr, "{}: {} at icount {}: {}\n", who,
+                 cut.target.kind == MigrationEndpoint::File ? "--save-at" : "--migrate-at", cut.icount, blocker);
+      return kExitError;
+    }
     if (cut.target.kind != MigrationEndpoint::File) {
       if (Status s = migrate_out(vm, cut.target); !s) {
         fmt::print(stderr, "{}: migration at icount {} failed: {}\n", who, cut.icount, s.error().message);

@@ -12,7 +12,7 @@
 #include "jit/jit.h"
 #include "machines/console/input_source.h"
 #include "machines/virt/virt_machine.h"
-#include "replay/live_console.h"
+#include "replay/live_input.h"
 #include "tools/run_options.h"
 
 namespace lockstep::tools {
@@ -29,8 +29,11 @@ struct RunEnd {
 };
 
 struct RunHooks {
-  // The input layer's outside source; null: the one RunOptions::console_input asks for.
+  // The input layer's outside source; null: the live one the options ask for (terminal, networks).
   machines::InputSource* input = nullptr;
+  // The live source behind `input` when the caller made one (record wraps it): its networks get the
+  // guest's transmitted frames. Null with a caller's own input (replay): frames go nowhere.
+  replay::LiveInput* live = nullptr;
   // After the machine is built and any --incoming stream loaded, before the first instruction.
   std::function<Status(machines::virt::VirtMachine&)> started;
   // Extra stops: the next icount after `icount` at which stopped() runs (nullopt: none).
@@ -45,10 +48,15 @@ struct RunHooks {
 // Console output goes to stdout. Returns the process exit code; errors are printed as "who: ...".
 int run_guest(const RunOptions& options, RunHooks& hooks, const char* who);
 
-// The inputs a run starts with: the live console when the options ask for it and no source is given
-// (it becomes hooks.input; `live` owns it), then hooks.started. Not yet installed on the machine.
+// The live input the options ask for: the terminal (-nographic, -serial stdio) and the host network
+// backends (-netdev user|socket|stream), opened now; null when they ask for neither.
+Result<std::unique_ptr<replay::LiveInput>> open_live_input(const RunOptions& options);
+
+// The inputs a run starts with: the live input when no source is given (it becomes hooks.input and
+// hooks.live; `live` owns it), the guest's frames wired to the live networks, then hooks.started.
+// Not yet installed on the machine.
 Status start_inputs(const RunOptions& options, RunHooks& hooks, machines::virt::VirtMachine& vm,
-                    std::unique_ptr<replay::LiveConsole>& live);
+                    std::unique_ptr<replay::LiveInput>& live);
 
 // The last step of a run: returns `code`, or ends the process with it at once when the JIT still
 // compiles on its helper thread (its destructor would wait for code nobody runs).

@@ -13,6 +13,12 @@ nlohmann::ordered_json machine_json(const machines::virt::VirtConfig& c) {
   for (const auto& d : c.virtio) {
     if (d.kind == machines::virt::VirtioDeviceConfig::Kind::Rng) {
       devices.push_back({{"device", "virtio-rng-device"}});
+    } else if (d.kind == machines::virt::VirtioDeviceConfig::Kind::Net) {
+      const auto& m = d.nic.mac;
+      devices.push_back({{"device", "virtio-net-device"},
+                         {"mac", fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])},
+                         {"netdev", d.nic.netdev},
+                         {"echo", d.nic.echo.has_value()}});
     } else {
       devices.push_back({{"device", "virtio-blk-device"}, {"file", d.drive.file}, {"readonly", d.drive.read_only},
                          {"snapshot", d.drive.snapshot}});

@@ -9,54 +9,14 @@
 
 #include <fmt/format.h>
 
+#include "machines/virt/board_devices.h"
+#include "machines/virt/fdt_writer.h"
 #include "machines/virt/memory_map.h"
 
 namespace lockstep::machines::virt {
 namespace {
 
-constexpr int kBufferSize = 64 * 1024;
-
-// Every libfdt call returns a negative error code on failure; keep the first one.
-struct FdtWriter {
-  std::vector<uint8_t> buf = std::vector<uint8_t>(kBufferSize);
-  int err = 0;
-  void* fdt() { return buf.data(); }
-  void check(int rc) {
-    if (rc < 0 && err == 0) err = rc;
-  }
-  void begin(const std::string& name) { check(fdt_begin_node(fdt(), name.c_str())); }
-  void end() { check(fdt_end_node(fdt())); }
-  void u32(const char* name, uint32_t v) { check(fdt_property_u32(fdt(), name, v)); }
-  void str(const char* name, const std::string& v) { check(fdt_property_string(fdt(), name, v.c_str())); }
-  void empty(const char* name) { check(fdt_property(fdt(), name, nullptr, 0)); }
-  void cells(const char* name, const std::vector<uint32_t>& values) {
-    std::vector<fdt32_t> be;
-    for (uint32_t c : values) be.push_back(cpu_to_fdt32(c));
-    check(fdt_property(fdt(), name, be.data(), static_cast<int>(be.size() * sizeof(fdt32_t))));
-  }
-  void strings(const char* name, std::initializer_list<const char*> list) {
-    std::string joined;
-    for (const char* s : list) {
-      joined += s;
-      joined.push_back('\0');
-    }
-    check(fdt_property(fdt(), name, joined.data(), static_cast<int>(joined.size())));
-  }
-  void reg(core::u64 base, core::u64 size) {
-    cells("reg", {static_cast<uint32_t>(base >> 32), static_cast<uint32_t>(base), static_cast<uint32_t>(size >> 32),
-                  static_cast<uint32_t>(size)});
-  }
-};
-
-// Phandles as QEMU 7.2 numbers them: harts from the highest down (cpu, then its
-// interrupt controller), then the PLIC, then the test device.
-uint32_t cpu_phandle(unsigned hart, unsigned harts) { return 2 * (harts - 1 - hart) + 1; }
-uint32_t intc_phandle(unsigned hart, unsigned harts) { return cpu_phandle(hart, harts) + 1; }
-uint32_t plic_phandle(unsigned harts) { return 2 * harts + 1; }
-uint32_t test_phandle(unsigned harts) { return 2 * harts + 2; }
-
-constexpr unsigned kVirtioSlots = 8;
-constexpr uint32_t kPlicSources = 96;
+constexpr int kBufferSize = FdtWriter::kBufferSize;
 
 // QEMU's PMU event map for the virt board (riscv,event-to-mhpmcounters), which OpenSBI reads.
 const std::vector<uint32_t> kPmuEvents = {0x01,    0x01,    0x7fff9, 0x02,    0x02, 0x7fffc, 0x10019,
@@ -168,60 +128,8 @@ Result<std::vector<uint8_t>> write_device_tree(const DeviceTreeParams& p) {
   w.str("compatible", "simple-bus");
   w.empty("ranges");
 
-  auto plic_device = [&](Region r, uint32_t irq, std::initializer_list<const char*> compatible, const std::string& node) {
-    const MapRow& row = map_row(r);
-    w.begin(fmt::format("{}@{:x}", node, row.base));
-    w.u32("interrupts", irq);
-    w.u32("interrupt-parent", plic_phandle(n));
-    if (r == Region::Uart0) w.u32("clock-frequency", static_cast<uint32_t>(kUartClockFrequency));
-    w.reg(row.base, row.size);
-    w.strings("compatible", compatible);
-    w.end();
-  };
-  plic_device(Region::Rtc, kRtcIrq, {"google,goldfish-rtc"}, "rtc");
-  plic_device(Region::Uart0, kUart0Irq, {"ns16550a"}, "serial");
-
-  const MapRow& test = map_row(Region::Test);
-  w.begin(fmt::format("test@{:x}", test.base));
-  w.u32("phandle", test_phandle(n));
-  w.reg(test.base, test.size);
-  w.strings("compatible", {"sifive,test1", "sifive,test0", "syscon"});
-  w.end();
-
-  const MapRow& virtio = map_row(Region::Virtio);
-  for (unsigned slot = kVirtioSlots; slot-- > 0;) {
-    const core::u64 base = virtio.base + slot * virtio.size;
-    w.begin(fmt::format("virtio_mmio@{:x}", base));
-    w.u32("interrupts", kVirtioIrqBase + slot);
-    w.u32("interrupt-parent", plic_phandle(n));
-    w.reg(base, virtio.size);
-    w.str("compatible", "virtio,mmio");
-    w.end();
-  }
-
-  const MapRow& plic = map_row(Region::Plic);
-  w.begin(fmt::format("plic@{:x}", plic.base));
-  w.u32("phandle", plic_phandle(n));
-  w.u32("riscv,ndev", kPlicSources);
-  w.reg(plic.base, plic.size);
-  std::vector<uint32_t> plic_ext, clint_ext;
-  for (unsigned k = 0; k < n; ++k) {
-    plic_ext.insert(plic_ext.end(), {intc_phandle(k, n), 11, intc_phandle(k, n), 9});  // M and S external
-    clint_ext.insert(clint_ext.end(), {intc_phandle(k, n), 3, intc_phandle(k, n), 7});  // M soft, M timer
-  }
-  w.cells("interrupts-extended", plic_ext);
-  w.empty("interrupt-controller");
-  w.strings("compatible", {"sifive,plic-1.0.0", "riscv,plic0"});
-  w.u32("#address-cells", 0);
-  w.u32("#interrupt-cells", 1);
-  w.end();
-
-  const MapRow& clint = map_row(Region::Clint);
-  w.begin(fmt::format("clint@{:x}", clint.base));
-  w.cells("interrupts-extended", clint_ext);
-  w.reg(clint.base, clint.size);
-  w.strings("compatible", {"sifive,clint0", "riscv,clint0"});
-  w.end();
+  // The board's devices, each row writing its own node(s), in QEMU 7.2's order.
+  write_board_device_nodes(w, FdtContext{n});
 
   w.end();  // soc
   w.end();  // root

@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "snapshot/vmstate.h"
@@ -16,6 +18,13 @@
 namespace lockstep::machines::virt {
 
 using Json = snapshot::vm::Json;
+
+// How this machine version writes one section (from its Compat, through the board table): the
+// version_id it is written with and the subsections its destinations would not know.
+struct WireOptions {
+  int version = 0;  // 0: the description's own version
+  std::vector<std::string_view> withheld_subsections;
+};
 
 class MachineSection {
  public:
@@ -65,23 +74,31 @@ class DescribedSection final : public MachineSection {
  public:
   DescribedSection(std::string idstr, std::uint32_t instance, std::string type_name,
                    const snapshot::vm::Section<S>& desc, std::function<const S&()> get,
-                   std::function<void(const S&)> restore, int wire_version = 0)
+                   std::function<void(const S&)> restore, WireOptions wire = {})
       : MachineSection(std::move(idstr), instance, std::move(type_name)),
         desc_(desc),
         get_(std::move(get)),
         restore_(std::move(restore)),
-        wire_version_(wire_version ? wire_version : desc.version) {}
+        wire_version_(wire.version ? wire.version : desc.version),
+        withheld_(std::move(wire.withheld_subsections)) {}
 
   int version() const override { return desc_.version; }
   int min_version() const override { return desc_.min_version; }
   int wire_version() const override { return wire_version_; }
   Status save(snapshot::Writer& w, Json* vmdesc) const override {
-    return snapshot::vm::save(desc_, get_(), w, vmdesc, snapshot::vm::SaveOptions{.version = wire_version_});
+    return snapshot::vm::save(desc_, get_(), w, vmdesc,
+                              snapshot::vm::SaveOptions{.version = wire_version_, .withheld_subsections = withheld_});
   }
-  Status save_full(snapshot::Writer& w) const override { return snapshot::vm::save(desc_, get_(), w); }
+  // A withheld subsection stays out of the digest too: its state does not migrate on this machine
+  // version, so a migrated run and a straight one must not differ by it.
+  Status save_full(snapshot::Writer& w) const override {
+    return snapshot::vm::save(desc_, get_(), w, nullptr, snapshot::vm::SaveOptions{.withheld_subsections = withheld_});
+  }
   Status save_every_subsection(snapshot::Writer& w, Json* vmdesc) const override {
     return snapshot::vm::save(desc_, get_(), w, vmdesc,
-                              snapshot::vm::SaveOptions{.version = wire_version_, .every_subsection = true});
+                              snapshot::vm::SaveOptions{.version = wire_version_,
+                                                        .every_subsection = true,
+                                                        .withheld_subsections = withheld_});
   }
   Status stage(snapshot::Reader& r, int version_id) override {
     S copy = get_();
@@ -104,7 +121,7 @@ class DescribedSection final : public MachineSection {
     if (e["Description"].contains("Subsections")) {
       Json kept = Json::array();
       for (const auto* sub : desc_.subsections)
-        if (!sub->enabled || sub->enabled(get_()))
+        if ((!sub->enabled || sub->enabled(get_())) && !withheld(sub->name))
           for (const auto& j : e["Description"]["Subsections"])
             if (j.value("name", "") == sub->name) kept.push_back(j);
       e["Description"]["Subsections"] = std::move(kept);
@@ -114,7 +131,8 @@ class DescribedSection final : public MachineSection {
   Json vmdesc_at(int version_id) const override {
     snapshot::Writer scratch;
     Json desc;
-    if (!snapshot::vm::save(desc_, get_(), scratch, &desc, snapshot::vm::SaveOptions{.version = version_id}))
+    if (!snapshot::vm::save(desc_, get_(), scratch, &desc,
+                            snapshot::vm::SaveOptions{.version = version_id, .withheld_subsections = withheld_}))
       return Json();
     return desc;
   }
@@ -128,6 +146,7 @@ class DescribedSection final : public MachineSection {
     for (const auto* sub : desc_.subsections) {
       if (sub->until_version && wire_version_ > sub->until_version) continue;
       if (sub->enabled && !sub->enabled(get_())) continue;
+      if (withheld(sub->name)) continue;
       out.emplace_back(sub->name);
     }
     return out;
@@ -138,11 +157,30 @@ class DescribedSection final : public MachineSection {
   }
 
  private:
+  bool withheld(std::string_view subsection) const {
+    for (std::string_view name : withheld_)
+      if (name == subsection) return true;
+    return false;
+  }
+
   const snapshot::vm::Section<S>& desc_;
   std::function<const S&()> get_;
   std::function<void(const S&)> restore_;
   int wire_version_;
+  std::vector<std::string_view> withheld_;  // names from the descriptions: static storage
   std::optional<S> staged_;
 };
+
+// The section of a device whose migratable state is one State struct (state() / restore_state()),
+// described by Description (a function returning its vm::Section): what board table rows use.
+template <class T, auto Description>
+std::unique_ptr<MachineSection> device_section(T& dev, std::string idstr, std::uint32_t instance,
+                                               std::string type_name, WireOptions wire) {
+  using S = std::remove_cvref_t<decltype(dev.state())>;
+  T* d = &dev;
+  return std::make_unique<DescribedSection<S>>(
+      std::move(idstr), instance, std::move(type_name), Description(), [d]() -> const S& { return d->state(); },
+      [d](const S& s) { d->restore_state(s); }, std::move(wire));
+}
 
 }  // namespace lockstep::machines::virt

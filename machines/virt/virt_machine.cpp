@@ -10,13 +10,8 @@
 #include "machines/virt/qemu_seeded_random.h"
 #include "machines/virt/memory_map.h"
 #include "machines/virt/ram_pages.h"
-#include "devices/aclint_mtimer_vmstate.h"
-#include "devices/goldfish_rtc_vmstate.h"
-#include "devices/plic_vmstate.h"
-#include "devices/uart16550_vmstate.h"
-#include "devices/virtio_blk_vmstate.h"
-#include "devices/virtio_mmio_vmstate.h"
-#include "devices/virtio_rng_vmstate.h"
+#include "machines/virt/virtio_kinds.h"
+#include "devices/net_echo_peer_vmstate.h"
 #include "snapshot/descriptions/hart_vmstate.h"
 
 namespace lockstep::machines::virt {
@@ -97,7 +92,7 @@ Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& confi
   }
   std::unique_ptr<VirtMachine> m(new VirtMachine(config, std::move(console), std::move(script)));
   if (Status s = m->build(); !s) return s.error();
-  if (Status s = m->attach_virtio(); !s) return s.error();
+  m->wire_nics();
   if (Status s = m->load_images(); !s) return s.error();
   m->register_sections();
   return m;
@@ -105,7 +100,7 @@ Result<std::unique_ptr<VirtMachine>> VirtMachine::create(const VirtConfig& confi
 
 Status VirtMachine::build() {
   clock_.ns_per_insn = config_.ns_per_insn;
-  if (!bus_.add_ram(std::string(version_.main_ram_id), map_row(Region::Dram).base, config_.ram_size) ||
+  if (!bus_.add_ram(std::string(version_.compat.main_ram_id), map_row(Region::Dram).base, config_.ram_size) ||
       !bus_.add_ram("riscv_virt_board.mrom", map_row(Region::Mrom).base, map_row(Region::Mrom).size, true)) {
     return Error{fmt::format("cannot allocate {} bytes of guest RAM", config_.ram_size)};
   }
@@ -115,22 +110,20 @@ Status VirtMachine::build() {
     harts_.push_back(std::make_unique<core::Hart>());
     harts.push_back(harts_.back().get());
   }
-  plic_ = std::make_unique<devices::Plic>(harts);
-  uart_ = std::make_unique<devices::Uart16550>([this](uint8_t c) { console_output(c); }, &clock_,
-                                               devices::IrqLine{plic_.get(), kUart0Irq});
-  mswi_ = std::make_unique<devices::AclintMswi>(harts);
-  mtimer_ = std::make_unique<devices::AclintMtimer>(harts, clock_, kClintFrequency);
-  rtc_ = std::make_unique<devices::GoldfishRtc>(clock_, config_.rtc_base_ns, devices::IrqLine{plic_.get(), kRtcIrq});
-  test_ = std::make_unique<devices::SifiveTest>(power_);
-  plic_->set_migrate_source96(version_.plic_migrate_source96);
-
-  const MapRow& clint = map_row(Region::Clint);
-  bus_.add_mmio("clint.mswi", clint.base, kClintMtimerOffset, mswi_.get());
-  bus_.add_mmio("clint.mtimer", clint.base + kClintMtimerOffset, kClintMtimerSize, mtimer_.get());
-  bus_.add_mmio("plic", map_row(Region::Plic).base, map_row(Region::Plic).size, plic_.get());
-  bus_.add_mmio("uart0", map_row(Region::Uart0).base, map_row(Region::Uart0).size, uart_.get());
-  bus_.add_mmio("rtc", map_row(Region::Rtc).base, map_row(Region::Rtc).size, rtc_.get());
-  bus_.add_mmio("test", map_row(Region::Test).base, map_row(Region::Test).size, test_.get());
+  LS_TRY(attach_virtio());
+  std::vector<devices::VirtioDevice*> slots(virtio_slot_count(), nullptr);
+  for (unsigned i = 0; i < virtio_devices_.size(); ++i) slots[slots.size() - 1 - i] = virtio_devices_[i].get();
+  BoardContext ctx{.config = config_,
+                   .bus = bus_,
+                   .clock = clock_,
+                   .harts = harts,
+                   .power = power_,
+                   .console = [this](uint8_t c) { console_output(c); },
+                   .virtio_slots = slots};
+  LS_TRY(devices_.build(ctx));
+  uart_ = devices_.find<devices::Uart16550>();
+  mtimer_ = devices_.find<devices::AclintMtimer>();
+  if (!uart_ || !mtimer_) return Error{"board table: the board needs a UART and an ACLINT mtimer"};
   bus_.set_code_write_handler(
       [](void* code, u64 pa, u64 len) { static_cast<core::CodeCache*>(code)->invalidate_range(pa, len); }, &code_);
 
@@ -141,38 +134,32 @@ Status VirtMachine::build() {
     code_.attach(h);
     h.clock = &clock_;
     h.read_time = devices::AclintMtimer::read_time_csr;
-    h.time_ctx = mtimer_.get();
-    h.sdtrig = version_.cpu_debug;
+    h.time_ctx = mtimer_;
+    h.sdtrig = version_.compat.cpu_debug;
     reset_hart(h, k);
   }
+  // MTIP from mtimecmp = 0, now that the harts are wired (the board's other devices start reset).
   mtimer_->reset();
 
   return Ok{};
 }
 
-// Eight virtio-mmio slots; devices fill them from the top, in command-line order, as QEMU does
-// (the first at 0x10008000, IRQ 8). Empty slots answer with device ID 0.
+// The devices behind the virtio-mmio slots, built by their kind's row in command-line order; the
+// slots take them from the top (board_devices.cpp).
 Status VirtMachine::attach_virtio() {
-  constexpr unsigned kSlots = 8;
+  std::vector<unsigned> built_of_kind(virtio_kind_rows().size(), 0);
   for (const VirtioDeviceConfig& v : config_.virtio) {
-    if (v.kind == VirtioDeviceConfig::Kind::Rng) {
-      virtio_devices_.push_back(std::make_unique<devices::VirtioRng>(config_.seed));
-      continue;
-    }
-    auto backend = devices::BlockBackend::open(v.drive.file, {v.drive.read_only, v.drive.snapshot});
-    if (!backend) return backend.error();
-    virtio_devices_.push_back(std::make_unique<devices::VirtioBlk>(std::move(backend.value())));
+    const VirtioKindRow* kind = find_virtio_kind(v.kind);
+    if (!kind)
+      return Error{fmt::format("virtio device kind {} has no row in the virtio kind table", static_cast<int>(v.kind))};
+    unsigned& index = built_of_kind[static_cast<std::size_t>(kind - virtio_kind_rows().data())];
+    auto dev = kind->make(VirtioBuild{config_, v, index++});
+    if (!dev) return dev.error();
+    virtio_devices_.push_back(std::move(dev.value()));
+    virtio_kinds_.push_back(kind);
   }
-  if (virtio_devices_.size() > kSlots) return Error{fmt::format("at most {} virtio devices fit on this board", kSlots)};
-  const MapRow& virtio = map_row(Region::Virtio);
-  virtio_slots_.resize(kSlots);
-  for (unsigned slot = 0; slot < kSlots; ++slot) {
-    const unsigned from_top = kSlots - 1 - slot;
-    devices::VirtioDevice* dev = from_top < virtio_devices_.size() ? virtio_devices_[from_top].get() : nullptr;
-    virtio_slots_[slot] =
-        std::make_unique<devices::VirtioMmio>(bus_, devices::IrqLine{plic_.get(), kVirtioIrqBase + slot}, dev);
-    bus_.add_mmio(fmt::format("virtio{}", slot), virtio.base + slot * virtio.size, virtio.size, virtio_slots_[slot].get());
-  }
+  if (virtio_devices_.size() > virtio_slot_count())
+    return Error{fmt::format("at most {} virtio devices fit on this board", virtio_slot_count())};
   return Ok{};
 }
 
@@ -188,47 +175,81 @@ InputSource::Action VirtMachine::feed_console_input() {
     uart_->receive(static_cast<uint8_t>(script_.next_input()));
     script_.pop_input();
   }
+  // The echo hosts' answers: machine state, a function of what the guest sent, not outside input.
+  for (auto& nic : nics_) {
+    if (!nic->echo) continue;
+    while (nic->echo->frame_due(clock_.now_ns()) && nic->can_receive(nic->echo->front().size())) {
+      nic->receive(nic->echo->front());
+      nic->echo->pop();
+    }
+  }
   if (!input_) return InputSource::Action::Continue;
   const u64 now = icount();
   if (now != feed_icount_) {
     feed_icount_ = now;
     feed_pass_ = 0;
   }
-  // The UART as the input source sees it, counting what it is given (the input position).
-  struct CountingReceiver final : ConsoleReceiver {
-    devices::Uart16550& uart;
-    u64& delivered;
-    CountingReceiver(devices::Uart16550& u, u64& d) : uart(u), delivered(d) {}
-    bool can_receive() const override { return uart.can_receive(); }
-    void receive(uint8_t byte) override {
-      uart.receive(byte);
-      ++delivered;
-    }
-  } receiver{*uart_, external_input_delivered_};
-  return input_->feed(InputPoint{now, feed_pass_++}, receiver);
+  return input_->feed(InputPoint{now, feed_pass_++}, input_receivers());
+}
+
+// The device timers and the echo hosts' answers still on the wire. An answer that has arrived but
+// finds no receive buffer is no deadline: it waits for the guest's refill (then the next feed point).
+u64 VirtMachine::next_deadline_ns() const {
+  u64 deadline = devices_.next_deadline_ns();
+  const u64 now = clock_.now_ns();
+  for (const auto& nic : nics_)
+    if (nic->echo && nic->echo->next_deadline_ns() > now) deadline = std::min(deadline, nic->echo->next_deadline_ns());
+  return deadline;
+}
+
+InputReceivers VirtMachine::input_receivers() {
+  console_receiver_.uart = uart_;
+  console_receiver_.delivered = &external_input_delivered_;
+  return InputReceivers{console_receiver_, nic_receivers_};
+}
+
+// Each NIC's frames go to its echo host when the netdev is one, else to set_nic_transmit's sink.
+void VirtMachine::wire_nics() {
+  for (std::size_t i = 0; i < virtio_devices_.size(); ++i) {
+    if (virtio_kinds_[i]->kind != VirtioDeviceConfig::Kind::Net) continue;
+    auto nic = std::make_unique<Nic>();
+    nic->device = static_cast<devices::VirtioNet*>(virtio_devices_[i].get());
+    // Device i sits in slot (slots - 1 - i): the slots fill from the top.
+    nic->slot = devices_.find<devices::VirtioMmio>(virtio_slot_count() - 1 - static_cast<unsigned>(i));
+    const auto& echo = config_.virtio[i].nic.echo;
+    if (echo) nic->echo = std::make_unique<devices::NetEchoPeer>(*echo);
+    Nic* n = nic.get();
+    nic->device->set_transmit([this, n](std::span<const std::uint8_t> frame) {
+      if (n->echo) n->echo->from_guest(frame, clock_.now_ns());
+      else if (n->transmit) n->transmit(frame);
+    });
+    nic_receivers_.push_back(n);
+    nics_.push_back(std::move(nic));
+  }
+}
+
+void VirtMachine::set_nic_transmit(unsigned nic, std::function<void(std::span<const std::uint8_t>)> transmit) {
+  if (nic < nics_.size()) nics_[nic]->transmit = std::move(transmit);
+}
+
+std::string VirtMachine::migration_blocker() const {
+  std::uint32_t blk = 0;
+  for (std::size_t i = 0; i < virtio_devices_.size(); ++i) {
+    if (virtio_kinds_[i]->kind != VirtioDeviceConfig::Kind::Blk) continue;
+    const auto& disk = static_cast<const devices::VirtioBlk&>(*virtio_devices_[i]);
+    const u64 held = const_cast<devices::VirtioBlk&>(disk).backend().overlay_bytes();
+    if (held)
+      return fmt::format("State blocked by non-migratable device 'virtio-blk' instance {}: '{}' is snapshot=on and its "
+                         "{} KiB of writes live only in this process (the destination cannot have them)",
+                         blk, config_.virtio[i].drive.file, held / 1024);
+    ++blk;
+  }
+  return {};
 }
 
 void VirtMachine::restore_input_position(u64 position) {
   external_input_delivered_ = position >= script_.delivered() ? position - script_.delivered() : 0;
   feed_icount_ = ~u64{0};  // the loaded machine has passed no feed point yet
-}
-
-u64 VirtMachine::next_deadline_ns() const {
-  return std::min({mtimer_->next_deadline_ns(), uart_->next_deadline_ns(), rtc_->next_deadline_ns()});
-}
-
-void VirtMachine::fire_due() {
-  mtimer_->fire_due();
-  uart_->fire_due();
-  rtc_->fire_due();
-}
-
-void VirtMachine::reset_devices() {
-  plic_->reset();
-  uart_->reset();
-  mtimer_->reset();
-  rtc_->reset();
-  for (auto& slot : virtio_slots_) slot->reset();
 }
 
 Status VirtMachine::load_images() {
@@ -385,14 +406,16 @@ RunOutcome VirtMachine::run(std::optional<u64> max_insns, const core::TraceSink*
       power_ = {};
       for (unsigned k = 0; k < harts_.size(); ++k) reset_hart(*harts_[k], k);
       code_.invalidate_all();
-      reset_devices();
+      devices_.reset();
+      for (auto& nic : nics_)
+        if (nic->echo) nic->echo->reset();  // answers in flight are lost with the NIC's reset
       if (Status s = load_images(); !s) return RunOutcome{RunOutcome::Exited, 1};
     }
     const u64 total = icount();
     if (max_insns && total >= *max_insns) return RunOutcome{RunOutcome::InsnLimit, 0};
     clock_.running_icount = nullptr;
     clock_.other_harts_icount = total;
-    fire_due();
+    devices_.fire_due();
     if (feed_console_input() == InputSource::Action::Quit) return RunOutcome{RunOutcome::InputQuit, 0};
     if (script_.stop_requested()) return RunOutcome{RunOutcome::ScriptStop, 0};
 
@@ -406,6 +429,9 @@ RunOutcome VirtMachine::run(std::optional<u64> max_insns, const core::TraceSink*
         if (input_ && input_->wait_for_input()) continue;
         return RunOutcome{RunOutcome::Deadlock, 0};
       }
+      // A live network may answer first (the input layer waits in host time and logs the wake).
+      if (deadline > clock_.now_ns() && input_ && input_->idle_wait(deadline - clock_.now_ns(), input_receivers()))
+        continue;
       if (deadline > clock_.now_ns()) clock_.offset_ns += deadline - clock_.now_ns();
       continue;
     }
@@ -500,8 +526,8 @@ void VirtMachine::resync_clock() {
   clock_.other_harts_icount = icount();
 }
 
-// Stream order: harts, then devices as QEMU registers them on this board, then the board and the
-// input layer. idstrs and instance ids are QEMU's where QEMU has the device.
+// Stream order: harts, then the board table's devices (board_devices.cpp, QEMU's registration order
+// on this board), then the virtio devices in command-line order, then the board and the input layer. idstrs and instance ids are QEMU's where QEMU has the device.
 void VirtMachine::register_sections() {
   sections_.clear();
   for (unsigned k = 0; k < harts_.size(); ++k) {
@@ -510,26 +536,23 @@ void VirtMachine::register_sections() {
         "cpu", k, "riscv-cpu", snapshot::kHartVmstate, [h]() -> const core::Hart& { return *h; },
         [h](const core::Hart& s) { *h = s; }));
   }
-  // A device whose state lives in a State struct with restore_state().
-  auto add = [this](std::string idstr, std::uint32_t instance, std::string type, auto& desc, auto* dev,
-                    int wire_version = 0) {
-    using S = std::remove_cvref_t<decltype(dev->state())>;
-    sections_.push_back(std::make_unique<DescribedSection<S>>(
-        std::move(idstr), instance, std::move(type), desc, [dev]() -> const S& { return dev->state(); },
-        [dev](const S& s) { dev->restore_state(s); }, wire_version));
-  };
-  add("riscv_mtimer", 0, "riscv.aclint.mtimer", devices::aclint_mtimer_vmstate(), mtimer_.get());
-  add("riscv_sifive_plic", 0, "riscv.sifive.plic", devices::plic_vmstate(), plic_.get());
-  add("serial", 0, "serial-mm", devices::uart16550_vmstate(), uart_.get(), version_.serial_version);
-  add("goldfish_rtc", 0, "goldfish_rtc", devices::goldfish_rtc_vmstate(), rtc_.get());
-  for (unsigned slot = 0; slot < virtio_slots_.size(); ++slot)
-    add("virtio-mmio", slot, "virtio-mmio", devices::virtio_mmio_vmstate(), virtio_slots_[slot].get());
-  std::uint32_t blk = 0, rng = 0;
-  for (const auto& dev : virtio_devices_) {
-    if (auto* b = dynamic_cast<devices::VirtioBlk*>(dev.get()))
-      add("virtio-blk", blk++, "virtio-blk-device", devices::virtio_blk_vmstate(), b);
-    else if (auto* r = dynamic_cast<devices::VirtioRng*>(dev.get()))
-      add("virtio-rng", rng++, "virtio-rng-device", devices::virtio_rng_vmstate(), r);
+  devices_.add_sections(sections_, version_.compat);
+  std::vector<std::uint32_t> of_kind(virtio_kind_rows().size(), 0);
+  for (std::size_t i = 0; i < virtio_devices_.size(); ++i) {
+    const VirtioKindRow& kind = *virtio_kinds_[i];
+    std::uint32_t& instance = of_kind[static_cast<std::size_t>(&kind - virtio_kind_rows().data())];
+    WireOptions wire = kind.wire ? kind.wire(version_.compat) : WireOptions{};
+    sections_.push_back(
+        kind.section(*virtio_devices_[i], std::string(kind.idstr), instance++, std::string(kind.type_name), std::move(wire)));
+  }
+  for (std::uint32_t k = 0; k < nics_.size(); ++k) {
+    devices::NetEchoPeer* echo = nics_[k]->echo.get();
+    if (!echo) continue;
+    // Instance: the NIC's index, so a destination with the echo host on another NIC refuses it.
+    sections_.push_back(std::make_unique<DescribedSection<devices::NetEchoPeer::State>>(
+        "lockstep/netdev-echo", k, "lockstep-netdev-echo", devices::net_echo_peer_vmstate(),
+        [echo]() -> const devices::NetEchoPeer::State& { return echo->state(); },
+        [echo](const devices::NetEchoPeer::State& st) { echo->restore_state(st); }));
   }
   board_snapshot_ = board_state();
   sections_.push_back(std::make_unique<DescribedSection<BoardState>>(

@@ -1,5 +1,7 @@
 #pragma once
+#include <array>
 #include <functional>
+#include <span>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,15 +16,18 @@
 #include "devices/aclint.h"
 #include "devices/goldfish_rtc.h"
 #include "devices/htif.h"
+#include "devices/net_echo_peer.h"
 #include "devices/plic.h"
 #include "devices/sifive_test.h"
 #include "devices/uart16550.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
+#include "devices/virtio_net.h"
 #include "devices/virtio_rng.h"
 #include "machines/boot/elf_image.h"
 #include "machines/console/console_script.h"
 #include "machines/console/input_source.h"
+#include "machines/virt/board_devices.h"
 #include "machines/virt/board_vmstate.h"
 #include "machines/virt/machine_section.h"
 #include "machines/virt/machine_versions.h"
@@ -31,6 +36,8 @@ namespace lockstep::machines::virt {
 
 using core::u64;
 
+struct VirtioKindRow;  // virtio_kinds.h
+
 // One -drive: a raw image on a virtio-mmio slot.
 struct DriveConfig {
   std::string file;
@@ -38,10 +45,19 @@ struct DriveConfig {
   bool snapshot = false;  // writes stay in memory; the file is never modified
 };
 
-// One virtio-mmio device. They take the slots from the top (0x10008000) in the order listed.
+// One virtio-mmio device. They take the slots from the top (0x10008000) in the order listed. Each
+// kind is a row of the virtio kind table (virtio_kinds.cpp): how it is built, its section.
 struct VirtioDeviceConfig {
-  enum class Kind { Blk, Rng } kind = Kind::Blk;
+  enum class Kind { Blk, Rng, Net } kind = Kind::Blk;
   DriveConfig drive;  // Blk: the disk behind it
+  // Net: one NIC (-device virtio-net-device,netdev=ID,mac=M).
+  struct Nic {
+    std::array<std::uint8_t, 6> mac{0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    std::string netdev;  // the -netdev id ("" without one: frames go nowhere)
+    // -netdev echo: lockstep's deterministic test host, part of the machine. Otherwise the netdev
+    // is on the host (tools/ opens it) and reaches the guest only through the input layer.
+    std::optional<devices::NetEchoPeer::Options> echo;
+  } nic;
 };
 
 struct VirtConfig {
@@ -105,6 +121,13 @@ class VirtMachine {
   // position (lockstep/run's input_position). A load sets it from the stream.
   u64 input_position() const { return script_.delivered() + external_input_delivered_; }
   void restore_input_position(u64 position);
+  // The NICs (virtio-net devices, in command-line order). Frames the guest sends on NIC k go to its
+  // echo host, or to `transmit` (the host backend tools/ opened; unset: nowhere, as in a replay).
+  unsigned nic_count() const { return static_cast<unsigned>(nics_.size()); }
+  void set_nic_transmit(unsigned nic, std::function<void(std::span<const std::uint8_t>)> transmit);
+  // Why this machine's state cannot be migrated now (QEMU's "State blocked by non-migratable
+  // device ..."), or "" if it can: a snapshot=on disk holding writes the destination cannot have.
+  std::string migration_blocker() const;
   // What the console script still waits for ("" when done or without a script).
   std::string script_pending() const { return script_.pending_description(); }
   u64 fdt_address() const { return fdt_addr_; }
@@ -129,11 +152,11 @@ class VirtMachine {
   Status attach_virtio();
   Status load_images();
   void write_reset_rom(u64 start, u64 fw_dynamic_next);
-  void reset_devices();
   void console_output(uint8_t c);
   InputSource::Action feed_console_input();
+  void wire_nics();
   u64 next_deadline_ns() const;
-  void fire_due();
+  InputReceivers input_receivers();
   void register_sections();
   BoardState board_state() const;
   void restore_board(const BoardState& b);
@@ -159,15 +182,36 @@ class VirtMachine {
   core::CodeCache code_;
   std::vector<std::unique_ptr<core::Hart>> harts_;
   devices::PowerRequest power_;
-  std::unique_ptr<devices::Plic> plic_;
-  std::unique_ptr<devices::Uart16550> uart_;
-  std::unique_ptr<devices::AclintMswi> mswi_;
-  std::unique_ptr<devices::AclintMtimer> mtimer_;
-  std::unique_ptr<devices::GoldfishRtc> rtc_;
-  std::unique_ptr<devices::SifiveTest> test_;
-  std::unique_ptr<devices::Htif> htif_;
+  // Every device of the board table (board_devices.cpp); the two the board itself talks to:
+  BoardDevices devices_;
+  devices::Uart16550* uart_ = nullptr;       // console input goes in here
+  devices::AclintMtimer* mtimer_ = nullptr;  // the harts' time CSR reads it
+  std::unique_ptr<devices::Htif> htif_;       // only with a tohost symbol: set up by load_images
+  // The devices behind the virtio-mmio slots, in command-line order, with their kind table rows.
   std::vector<std::unique_ptr<devices::VirtioDevice>> virtio_devices_;
-  std::vector<std::unique_ptr<devices::VirtioMmio>> virtio_slots_;  // slot k at 0x10001000 + k * 0x1000
+  std::vector<const VirtioKindRow*> virtio_kinds_;
+  // A NIC as the input layer sees it (and the echo host behind it, when there is one).
+  struct Nic final : PacketReceiver {
+    devices::VirtioNet* device = nullptr;
+    devices::VirtioMmio* slot = nullptr;
+    std::unique_ptr<devices::NetEchoPeer> echo;
+    std::function<void(std::span<const std::uint8_t>)> transmit;
+    // A look that changes nothing: the input layer asks whether or not it then delivers.
+    bool can_receive(std::size_t len) const override { return device->has_room(slot->transport(), len); }
+    void receive(std::span<const std::uint8_t> frame) override { (void)device->receive(slot->transport(), frame); }
+  };
+  std::vector<std::unique_ptr<Nic>> nics_;
+  std::vector<PacketReceiver*> nic_receivers_;
+  // The UART as input sources see it, counting what it is given (the input position).
+  struct CountingConsole final : ConsoleReceiver {
+    devices::Uart16550* uart = nullptr;
+    u64* delivered = nullptr;
+    bool can_receive() const override { return uart->can_receive(); }
+    void receive(uint8_t byte) override {
+      uart->receive(byte);
+      ++*delivered;
+    }
+  } console_receiver_;
   std::optional<ElfImage> kernel_elf_;
   std::vector<uint8_t> fdt_;
   u64 fdt_addr_ = 0;

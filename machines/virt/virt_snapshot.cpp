@@ -312,12 +312,12 @@ class Loader {
     std::string cause = diagnosis::unknown_ramblock_cause();
     std::string versions;
     for (const MachineVersion& v : machine_versions())
-      if (v.main_ram_id == block && v.main_ram_id != m_.version().main_ram_id)
+      if (v.compat.main_ram_id == block && v.compat.main_ram_id != m_.version().compat.main_ram_id)
         versions += fmt::format("{}{}", versions.empty() ? "" : ", ", v.name);
     if (!versions.empty())
       cause = fmt::format("that is main RAM's id on {}; on this machine version ({}) it is \"{}\": the two sides "
                           "run different machine versions",
-                          versions, m_.version().name, m_.version().main_ram_id);
+                          versions, m_.version().name, m_.version().compat.main_ram_id);
     return Error{fmt::format("{}{}\n  likely cause: {}", diagnosis::unknown_ramblock_message(block), detail, cause),
                  ErrorKind::kUnknownRamBlock};
   }
@@ -325,7 +325,7 @@ class Loader {
   Error ram_size_mismatch(const std::string& block, std::uint64_t sent, std::uint64_t local) const {
     return Error{fmt::format("{}\n  the source's block is {} MiB, this destination's {} MiB\n  likely cause: {}",
                              diagnosis::ram_size_message(block, sent, local), sent >> 20, local >> 20,
-                             diagnosis::ram_size_cause(block == m_.version().main_ram_id)),
+                             diagnosis::ram_size_cause(block == m_.version().compat.main_ram_id)),
                  ErrorKind::kRamBlockSize};
   }
 

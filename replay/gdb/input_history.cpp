@@ -4,53 +4,60 @@
 #include <functional>
 
 #include "replay/gdb/stop_probe.h"
+#include "replay/tapped_receivers.h"
 
 namespace lockstep::replay::gdb {
-namespace {
-
-// Passes the live source's bytes to the guest and logs each with its feed point.
-class LoggingReceiver final : public machines::ConsoleReceiver {
- public:
-  template <typename Log>
-  LoggingReceiver(machines::ConsoleReceiver& console, Log log) : console_(console), log_(std::move(log)) {}
-  bool can_receive() const override { return console_.can_receive(); }
-  void receive(std::uint8_t byte) override {
-    console_.receive(byte);
-    log_(byte);
-  }
-
- private:
-  machines::ConsoleReceiver& console_;
-  std::function<void(std::uint8_t)> log_;
-};
-
-}  // namespace
 
 InputHistory::Stamp InputHistory::next_stamp() const { return Stamp{cursor_.icount, cursor_.next_pass}; }
 
-machines::InputSource::Action InputHistory::feed(const machines::InputPoint& at, machines::ConsoleReceiver& console) {
+machines::InputSource::Action InputHistory::feed(const machines::InputPoint& at, const machines::InputReceivers& to) {
   if (probe_.stop_requested()) return Action::Quit;
   if (at.icount != cursor_.icount) cursor_ = Cursor{at.icount, 0};
   const Stamp s{at.icount, cursor_.next_pass++};
   if (in_past(s)) {
     auto it = std::lower_bound(log_.begin(), log_.end(), s, [](const Event& e, const Stamp& x) { return e.at < x; });
     for (; it != log_.end() && it->at == s; ++it) {
-      if (it->quit) return Action::Quit;
-      // The log says the guest took the byte here; it can again, or the past has diverged.
-      if (!console.can_receive()) break;
-      console.receive(it->byte);
+      if (it->kind == Event::Quit) return Action::Quit;
+      // The log says the guest took it here; it can again, or the past has diverged.
+      if (it->kind == Event::Byte) {
+        if (!to.console.can_receive()) break;
+        to.console.receive(it->byte);
+      } else if (it->kind == Event::Frame) {
+        if (it->nic >= to.nics.size() || !to.nics[it->nic]->can_receive(it->frame.size())) break;
+        to.nics[it->nic]->receive(it->frame);
+      }
     }
     return Action::Continue;
   }
   frontier_ = Stamp{s.icount, s.pass + 1};
   if (!live_) return Action::Continue;
-  LoggingReceiver logging(console, [this, s](std::uint8_t b) { log_.push_back(Event{s, false, b}); });
-  const Action a = live_->feed(machines::InputPoint{s.icount, s.pass}, logging);
+  TappedReceivers tapped(to, [this, s](int nic, std::span<const std::uint8_t> bytes) {
+    if (nic < 0) {
+      log_.push_back(Event{s, Event::Byte, bytes[0], 0, {}});
+    } else {
+      log_.push_back(Event{s, Event::Frame, 0, static_cast<std::uint32_t>(nic), {bytes.begin(), bytes.end()}});
+    }
+  });
+  const Action a = live_->feed(machines::InputPoint{s.icount, s.pass}, tapped.receivers());
   if (a == Action::Quit) {
-    log_.push_back(Event{s, true, 0});
+    log_.push_back(Event{s, Event::Quit, 0, 0, {}});
     ended_ = true;
   }
   return a;
+}
+
+bool InputHistory::idle_wait(std::uint64_t guest_ns, const machines::InputReceivers& to) {
+  // Right after the feed point the cursor last handed out.
+  const Stamp s{cursor_.icount, cursor_.next_pass == 0 ? 0 : cursor_.next_pass - 1};
+  if (in_past(s)) {
+    auto it = std::lower_bound(log_.begin(), log_.end(), s, [](const Event& e, const Stamp& x) { return e.at < x; });
+    for (; it != log_.end() && it->at == s; ++it)
+      if (it->kind == Event::Wake) return true;
+    return false;
+  }
+  if (!live_ || !live_->idle_wait(guest_ns, to)) return false;
+  log_.push_back(Event{s, Event::Wake, 0, 0, {}});
+  return true;
 }
 
 std::optional<std::uint64_t> InputHistory::next_feed_icount(std::uint64_t icount) {

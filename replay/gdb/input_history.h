@@ -3,8 +3,9 @@
 // one (a terminal, a replayed trace, or none). Two jobs:
 //
 // - History. Reverse execution re-runs the past from checkpoints, and the past's input must arrive
-//   again, at the same feed points, whatever the real source could give now. Every byte the real
-//   source delivers (and its quit) is logged with its feed point (icount, pass); a feed point
+//   again, at the same feed points, whatever the real source could give now. Every byte and frame the
+//   real source delivers (and its quit, and every wake of an idle guest) is logged with its feed
+//   point (icount, pass); a feed point
 //   before the frontier (the furthest the machine has been) is served from the log, one at or past
 //   it from the real source.
 // - Stopping. The stop probe ends a run by asking for it (stop_probe.h); the next feed point
@@ -26,9 +27,10 @@ class InputHistory final : public machines::InputSource {
  public:
   InputHistory(machines::InputSource* live, const StopProbe& probe) : live_(live), probe_(probe) {}
 
-  Action feed(const machines::InputPoint& at, machines::ConsoleReceiver& console) override;
+  Action feed(const machines::InputPoint& at, const machines::InputReceivers& to) override;
   std::optional<std::uint64_t> next_feed_icount(std::uint64_t icount) override;
   bool wait_for_input() override;
+  bool idle_wait(std::uint64_t guest_ns, const machines::InputReceivers& to) override;
 
   // The machine reached `icount` (after a run): feed points before it are history from now on.
   void reached(std::uint64_t icount);
@@ -56,9 +58,12 @@ class InputHistory final : public machines::InputSource {
     auto operator<=>(const Stamp&) const = default;
   };
   struct Event {
+    enum Kind : std::uint8_t { Byte, Frame, Quit, Wake };
     Stamp at;
-    bool quit;
-    std::uint8_t byte;
+    Kind kind;
+    std::uint8_t byte = 0;          // Byte
+    std::uint32_t nic = 0;          // Frame
+    std::vector<std::uint8_t> frame;  // Frame
   };
   bool in_past(Stamp s) const { return s < frontier_; }
   Stamp next_stamp() const;

@@ -342,7 +342,27 @@ TEST_SUITE("bad-input") {
     expect_rejected(with(base, {"-drive", "file=" + disk + ",if=none,id=d", "-device", "virtio-blk-device,drive=d",
                                 "-device", "virtio-blk-device,drive=d"}),
                     "already in use");
-    expect_rejected(with(base, {"-device", "virtio-net-device"}), "unknown device");
+    expect_rejected(with(base, {"-device", "virtio-gpu-device"}), "unknown device");
+  }
+
+  TEST_CASE("-netdev and -device virtio-net-device that do not fit together") {
+    const auto base = with(kernel(hello_elf()), {"--max-insns", "1000"});
+    expect_rejected(with(base, {"-device", "virtio-net-device,netdev=nope"}), "can't find value 'nope'");
+    expect_rejected(with(base, {"-netdev", "user"}), "Parameter 'id' is missing");
+    expect_rejected(with(base, {"-netdev", "tap,id=n0"}), "not supported");
+    expect_rejected(with(base, {"-netdev", "user,id=n0,hostfwd=tcp::99999-:22"}), "host forwarding rule");
+    expect_rejected(with(base, {"-netdev", "echo,id=n0", "-netdev", "echo,id=n0"}), "Duplicate ID 'n0'");
+    expect_rejected(with(base, {"-netdev", "echo,id=n0", "-device", "virtio-net-device,netdev=n0", "-device",
+                                "virtio-net-device,netdev=n0"}),
+                    "it's in use");
+    expect_rejected(with(base, {"-device", "virtio-net-device,mac=52:54:zz:12:34:56"}), "doesn't take value");
+    // Nobody listens on port 1 of the loopback: the connect fails at start, naming the address.
+    expect_rejected(with(base, {"-netdev", "socket,id=n0,connect=127.0.0.1:1", "-device", "virtio-net-device,netdev=n0"}),
+                    "127.0.0.1:1");
+    // A NIC without a backend is QEMU's too: accepted, its frames go nowhere.
+    Outcome o = run(with(base, {"-device", "virtio-net-device"}));
+    CAPTURE(o.describe());
+    CHECK(o.exit_code == 3);
   }
 
   TEST_CASE("a trap vector that cannot be fetched stops the run with exit 4 on both engines") {

@@ -13,6 +13,11 @@
 #       last 1% of the run); @io: check that the disk at the cut holds some of the writes, not all. ENGINES: off-off, on-on, off-on or on-off
 #       (source-destination --jit). LINUX_TEST_PLANT=fresh-disk-at-destination: a test-only switch
 #       that loses the source's disk writes; each cut must then fail the comparison.
+#   LINUX_WORKLOAD=net: the same modes with a network workload instead of the disk one: a virtio-net
+#       NIC on lockstep's deterministic echo host (-netdev echo,delay=2000: answers spend 2 ms of
+#       virtual time on the wire), 10.0.2.15 pinging 10.0.2.2 with small and 1400-byte packets at
+#       10 ms intervals while it computes; a cut marked @net is first checked to fall where answers
+#       are in flight (the echo host's queue in a save at the cut is not empty). The disk stays attached.
 #   linux_test.sh LOCKSTEP GUEST_DIR WORK qemu
 #       the guest on Debian's QEMU 7.2 (-icount shift=0,sleep=off, restricted to lockstep's ISA) and
 #       on lockstep, from power-on through a userspace workload to power-off, both given lockstep's
@@ -37,6 +42,13 @@ run_opts=(-m 256M -kernel "$guest/Image" -initrd "$guest/initramfs.cpio" -append
 script=(--send-on "(linux) # " 'mount -t ext4 /dev/vda /mnt && cat /mnt/hello.txt && for i in 1 2 3 4 5 6 7 8; do seq $i 8 20000 > /mnt/seq$i.txt; sync; done; cat /mnt/seq*.txt | md5sum && umount /mnt && echo io-done\n'
         --send-on "(linux) # " 'poweroff -f\n')
 extra=(-M virt)  # replaced by the options after --
+if [ "${LINUX_WORKLOAD:-disk}" = net ]; then
+  # The echo host answers after 2 ms on the wire; the guest keeps computing while it pings, so a
+  # cut amid the pings finds answers in flight (the echo host's queue) and requests just sent.
+  run_opts+=(-netdev echo,id=n0,delay=2000 -device virtio-net-device,netdev=n0)
+  script=(--send-on "(linux) # " 'ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up && echo net-start && (ping -c 30 -i 0.01 10.0.2.2 | tail -2 >/tmp/p1 &) && (ping -c 30 -i 0.01 -s 1400 10.0.2.2 | tail -2 >/tmp/p2 &) && seq 1 150000 | md5sum && sleep 1 && cat /tmp/p1 /tmp/p2 /sys/class/net/eth0/statistics/rx_packets && echo net-done\n'
+          --send-on "(linux) # " 'poweroff -f\n')
+fi
 
 # run NAME JIT [more options]: console to NAME.out, digest line to NAME.digest, on its own disk copy
 # ($disk_spelling: if=virtio, or QEMU's if=none,id=d0 with -device virtio-blk-device,drive=d0)
@@ -56,8 +68,14 @@ run() {
 check_console() {  # NAME: what the guest must have printed
   local out=$work/$1.out
   grep -q "lockstep-linux: ready" "$out" || fail "$1: the init did not finish"
-  grep -q "hello from the ext4 disk" "$out" || fail "$1: the disk file was not read"
-  grep -q "^io-done" "$out" || fail "$1: the disk write did not complete"
+  if [ "${LINUX_WORKLOAD:-disk}" = net ]; then
+    [ "$(grep -c '30 packets transmitted, 30 packets received, 0% packet loss' "$out")" = 2 ] ||
+      fail "$1: not every ping was answered ($(grep -a 'packets transmitted' "$out" | tr -d '\r' | tr '\n' ' '))"
+    grep -q "^net-done" "$out" || fail "$1: the network workload did not finish"
+  else
+    grep -q "hello from the ext4 disk" "$out" || fail "$1: the disk file was not read"
+    grep -q "^io-done" "$out" || fail "$1: the disk write did not complete"
+  fi
   grep -q "reboot: Power down" "$out" || fail "$1: no power-off"
   if grep -q "did not load" "$out"; then fail "$1: a module did not load"; fi
 }
@@ -90,9 +108,19 @@ case $mode in
     total=$(cut -d' ' -f2 "$work/straight.digest")
     for spec in "${cuts[@]}"; do
       pct=${spec%@io}
+      pct=${pct%@net}
       cut=$(awk -v t="$total" -v p="$pct" 'BEGIN { printf "%d", t * p / 100 }')
       name=cut$pct
-      if [ "$spec" != "$pct" ]; then
+      if [ "$spec" = "$pct@net" ]; then
+        # The cut must fall amid the pings, with answers on the wire: the echo host's queue in the
+        # state at the cut holds some (a kernel update can move things; then this says so).
+        "$lockstep" run "${run_opts[@]}" "${extra[@]}" -drive "file=$work/disk.img,format=raw,if=virtio,snapshot=on" \
+          "${script[@]}" --jit="$src_jit" --save-at "$cut=$work/$name.probe.mig" >/dev/null 2>&1 || true
+        in_flight=$("$lockstep" snapshot dump --json "$work/$name.probe.mig" 2>/dev/null |
+          python3 -c 'import json,sys; d=json.load(sys.stdin); print(int([x for x in d["devices"] if x["name"]=="lockstep/netdev-echo"][0]["fields"]["count"], 16))' 2>/dev/null || echo 0)
+        [ "$in_flight" -gt 0 ] || fail "$name: no echo answer is in flight at the cut at $cut: choose another percentage"
+        echo "$name: $in_flight answer(s) in flight at $cut"
+      elif [ "$spec" != "$pct" ]; then
         # The cut must fall between the guest's disk writes (some on disk, some not): a kernel
         # update can move them, and then this check says so instead of testing less.
         cp "$work/disk.img" "$work/$name.probe.img"
@@ -122,7 +150,11 @@ case $mode in
       "$lockstep" run "${run_opts[@]}" "${extra[@]}" "${drive[@]}" "${script[@]}" --jit="$src_jit" \
         --migrate-at "$cut=unix:$sock" >"$work/$name.src.out" 2>"$work/$name.src.err" ||
         fail "$name: the source exited $? ($(tail -3 "$work/$name.src.err"))"
-      wait $dst || fail "$name: the destination exited $? ($(tail -3 "$work/$name.err"))"
+      if ! wait $dst; then
+        # A planted bug may also break the destination outright: caught, too.
+        [ -n "${LINUX_TEST_PLANT:-}" ] && { echo "planted bug caught at $cut ($pct%): the destination failed ($(tail -1 "$work/$name.err"))"; continue; }
+        fail "$name: the destination exited ($(tail -3 "$work/$name.err"))"
+      fi
       cat "$work/$name.src.out" "$work/$name.dst.out" >"$work/$name.out"
       grep '^digest ' "$work/$name.err" >"$work/$name.digest" || fail "$name: no digest line"
       if [ -n "${LINUX_TEST_PLANT:-}" ]; then
@@ -136,6 +168,24 @@ case $mode in
       same straight "$name"
       echo "cut at $cut ($pct%, --jit $src_jit -> $dst_jit): console, digest and disk equal the straight run's"
     done
+    ;;
+  blocker)
+    # A snapshot=on disk keeps the guest's writes in this process only: a save before any write
+    # goes through, one after the writes is refused in QEMU's words, and nothing is written.
+    run straight off
+    total=$(cut -d' ' -f2 "$work/straight.digest")
+    early=$((total * 30 / 100)) late=$((total * 99 / 100))
+    overlay=(-drive "file=$work/disk.img,format=raw,if=virtio,snapshot=on")
+    "$lockstep" run "${run_opts[@]}" "${extra[@]}" "${overlay[@]}" "${script[@]}" --jit=off \
+      --save-at "$early=$work/early.mig" >/dev/null 2>"$work/early.err" || fail "the save before any write failed: $(tail -1 "$work/early.err")"
+    [ -s "$work/early.mig" ] || fail "the save before any write wrote nothing"
+    if "$lockstep" run "${run_opts[@]}" "${extra[@]}" "${overlay[@]}" "${script[@]}" --jit=off \
+      --save-at "$late=$work/late.mig" >/dev/null 2>"$work/late.err"; then
+      fail "a save with writes in the snapshot=on overlay was not refused"
+    fi
+    grep -q "State blocked by non-migratable device 'virtio-blk'" "$work/late.err" || fail "refused, but not as QEMU says it: $(tail -1 "$work/late.err")"
+    [ ! -e "$work/late.mig" ] || fail "the refused save left a file"
+    echo "snapshot=on: saved at $early; at $late: $(grep -o "State blocked.*" "$work/late.err" | head -1)"
     ;;
   qemu)
     qemu=${QEMU:-qemu-system-riscv64}

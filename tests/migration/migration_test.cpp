@@ -694,7 +694,10 @@ TEST_CASE("bad-options") {
       {{"--incoming", "/nonexistent/f.mig"}, "cannot open"},
       {{"--incoming", "/tmp"}, "load of migration failed"},
   };
-  for (const auto& [args, text] : cases) {
+  for (const auto& c : cases) {
+    // Not a structured binding: clang-14 does not let CAPTURE's lambda capture one.
+    const auto& args = c.first;
+    const auto& text = c.second;
     CAPTURE(text);
     const Run r = run(with(base, args));
     CHECK(r.code == 1);

@@ -21,8 +21,8 @@ virt::VirtConfig small_machine_config(const std::string& machine) {
   c.ram_size = kSmallRamBytes;
   c.bios = "none";
   // The disk first, then the rng: the slots these seeds and corpora were made with.
-  c.virtio.push_back({virt::VirtioDeviceConfig::Kind::Blk, virt::DriveConfig{disk->path(), false, true}});
-  c.virtio.push_back({virt::VirtioDeviceConfig::Kind::Rng, {}});
+  c.virtio.push_back({virt::VirtioDeviceConfig::Kind::Blk, virt::DriveConfig{disk->path(), false, true}, {}});
+  c.virtio.push_back({virt::VirtioDeviceConfig::Kind::Rng, {}, {}});
   return c;
 }
 

@@ -18,7 +18,8 @@ namespace {
 // Types "a" at icount 10 (its second feed point there), "bc" at 20, and ends the input at 30.
 struct Typist final : InputSource {
   int asked = 0;
-  Action feed(const InputPoint& at, ConsoleReceiver& console) override {
+  Action feed(const InputPoint& at, const lockstep::machines::InputReceivers& to) override {
+    ConsoleReceiver& console = to.console;
     ++asked;
     if (at.icount == 10 && at.pass == 1) console.receive('a');
     if (at.icount == 20 && at.pass == 0) {
@@ -35,6 +36,7 @@ struct Screen final : ConsoleReceiver {
   std::string got;
   bool can_receive() const override { return true; }
   void receive(std::uint8_t b) override { got.push_back(static_cast<char>(b)); }
+  operator lockstep::machines::InputReceivers() { return lockstep::machines::InputReceivers{*this, {}}; }
 };
 
 }  // namespace

@@ -138,3 +138,31 @@ TEST_CASE("hostile chunk headers and events are refused without allocating their
   // A console event with no bytes.
   CHECK_FALSE(decode_events(std::vector<std::uint8_t>{10, 1, 5, 0, 0}));
 }
+
+TEST_CASE("network frames and wakes survive the events encoding; hostile ones are refused") {
+  EventBatch batch;
+  batch.until = 500;
+  batch.events.push_back(TraceEvent::input(100, 0, "ab"));
+  std::string frame(1514, '\0');
+  for (std::size_t k = 0; k < frame.size(); ++k) frame[k] = static_cast<char>(k * 7);
+  batch.events.push_back(TraceEvent::frame(100, 0, 1, frame));
+  batch.events.push_back(TraceEvent::wake(100, 0));
+  batch.events.push_back(TraceEvent::frame(300, 2, 0, "\x01\x02\x03"));
+  auto back = decode_events(encode_events(batch));
+  REQUIRE(back);
+  REQUIRE(back->events.size() == 4);
+  CHECK(back->events[1].kind == TraceEvent::Kind::NetFrame);
+  CHECK(back->events[1].nic == 1);
+  CHECK(back->events[1].bytes == frame);
+  CHECK(back->events[2].kind == TraceEvent::Kind::Wake);
+  CHECK(back->events[2].icount == 100);
+  CHECK(back->events[3].icount == 300);
+  CHECK(back->events[3].pass == 2);
+  CHECK(back->events[3].bytes == "\x01\x02\x03");
+  // A frame for NIC 300, an empty frame, one longer than any frame can be.
+  CHECK_FALSE(decode_events(std::vector<std::uint8_t>{10, 4, 5, 0, 0xac, 0x02, 1, 'a'}));
+  CHECK_FALSE(decode_events(std::vector<std::uint8_t>{10, 4, 5, 0, 0, 0}));
+  CHECK_FALSE(decode_events(std::vector<std::uint8_t>{10, 4, 5, 0, 0, 0x80, 0x80, 0x08, 'a'}));
+  // An unknown kind.
+  CHECK_FALSE(decode_events(std::vector<std::uint8_t>{10, 6, 5, 0}));
+}
