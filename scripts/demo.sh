@@ -64,13 +64,14 @@ fi
 
 echo
 echo "== Debian's Linux on an ext4 virtio disk: it writes eight files (syncing each) and reads them back;"
-echo "   migrated mid-write to a second process, the console, the state digest and the disk image"
-echo "   equal the straight run's (tests/linux/linux_test.sh, the same check as CTest linux/migrate)"
+echo "   migrated to a second process at 30% of the boot (over a unix socket) and mid-write (through a"
+echo "   file), the console, the state digest and the disk image equal the straight run's"
+echo "   (tests/linux/linux_test.sh, the same check as CTest linux/migrate)"
 here=$(cd "$(dirname "$0")" && pwd)
 if bash "$here/linux-guest.sh" "$build/linux-guest" 2>"$build/demo-linux-guest.err"; then
-  bash "$here/../tests/linux/linux_test.sh" "$lockstep" "$build/linux-guest" "$build/demo-linux" migrate off-on 94@io
-  echo "   the guest's console after the migration:"
-  grep -a -A3 "^[0-9a-f]\{32\}" "$build/demo-linux/cut94.dst.out" | head -4 | sed 's/^/     /'
+  bash "$here/../tests/linux/linux_test.sh" "$lockstep" "$build/linux-guest" "$build/demo-linux" migrate "$build/demo-linux/base" off-on 30 60@io
+  echo "   the guest's console after the mid-write migration:"
+  grep -a -A3 "^[0-9a-f]\{32\}" "$build/demo-linux/cut-io-60.dst.out" | head -4 | sed 's/^/     /'
 else
   echo "-> skipped: the Linux guest could not be fetched ($(tail -1 "$build/demo-linux-guest.err"))"
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Linux guest on real networks (host backends; the deterministic ones are linux_test.sh's
-# LINUX_WORKLOAD=net).
+# net workload).
 #
 #   net_test.sh LOCKSTEP GUEST_DIR WORK http
 #       -netdev user (libslirp): the guest fetches a file over HTTP from a server this script starts
