@@ -35,6 +35,8 @@
 #       PCT may be fractional. When BASE has no base yet, it is made first with RUN_OPTIONS.
 #       LINUX_TEST_PLANT=fresh-disk-at-destination: a test-only switch that loses the source's disk
 #       writes; any other LINUX_TEST_PLANT names a planted lockstep build: each cut must then fail.
+#   linux_test.sh LOCKSTEP GUEST_DIR WORK scan BASE [STEP]
+#       by hand: which PCT@io and PCT@net cuts (every STEP%, default 1) test what they claim
 #   linux_test.sh LOCKSTEP GUEST_DIR WORK blocker BASE
 #       a snapshot=on disk: a save before the guest's first write goes through, one after the
 #       writes is refused in QEMU's words and writes nothing
@@ -276,6 +278,42 @@ case $mode in
       same "$ref" "$work/$name"
       rm -f "$work/$name.mig"
       echo "cut at $cut ($spec${detail:+: $detail}, --jit $src_jit -> $dst_jit): console, digest and disk equal the straight run's"
+    done
+    ;;
+  scan)
+    # By hand, to choose cuts (after a kernel update, say): in each workload, at every STEP% (1),
+    # whether a cut there is inside the writes (@io) and how many echo answers are in flight (@net).
+    use_base "$1"
+    step=${2:-1}
+    for kind in io net; do
+      if [ $kind = io ]; then ref=$base/straight script=("${disk_script[@]}"); else ref=$base/net script=("${net_script[@]}"); fi
+      total=$(icount_of "$ref.digest")
+      if [ $kind = net ]; then  # one run, a save at every step
+        saves=()
+        for pct in $(seq "$step" "$step" 99); do
+          saves+=(--save-at "$((prompt_icount + (total - prompt_icount) * pct / 100))=$work/$kind-$pct.mig")
+        done
+        cp "$base/disk.img" "$work/$kind.img"
+        run_guest "scan-$kind" "$work/$kind.img" --jit=off --incoming "$base/boot.mig" "${script[@]}" "${saves[@]}"
+      fi
+      line=
+      for pct in $(seq "$step" "$step" 99); do
+        if [ $kind = io ]; then
+          # The disk is not in the stream: a run to the cut gives it.
+          cp "$base/disk.img" "$work/probe.img"
+          run_guest probe "$work/probe.img" --jit=off --incoming "$base/boot.mig" "${script[@]}" --max-insns \
+            "$((prompt_icount + (total - prompt_icount) * pct / 100))"
+          done_bytes=$( (cmp -l "$base/disk.img" "$work/probe.img" || true) | wc -l)
+          left_bytes=$( (cmp -l "$base/straight.img" "$work/probe.img" || true) | wc -l)
+          [ "$done_bytes" -le 64 ] || [ "$left_bytes" -le 64 ] || line+=" $pct"
+        else
+          n=$("$lockstep" snapshot dump --json "$work/$kind-$pct.mig" |
+            python3 -c 'import json,sys; d=json.load(sys.stdin); print(int([x for x in d["devices"] if x["name"]=="lockstep/netdev-echo"][0]["fields"]["count"], 16))')
+          [ "$n" = 0 ] || line+=" $pct($n)"
+        fi
+        rm -f "$work/$kind-$pct.mig"
+      done
+      [ $kind = io ] && echo "@io cuts inside the writes:$line" || echo "@net cuts with answers in flight (count):$line"
     done
     ;;
   blocker)
