@@ -111,13 +111,19 @@ W4=0x06 R4=0x02 W8=0x07 ADV=0x80  # 4-byte write/read, 8-byte write, then 128 in
   op 1 $W4 0x08 0x1000; op 1 $W4 0x0c 0; op 1 $W4 0x10 1; op 1 $((R4 | 0xf0)) 0x00 0; op 1 $W4 0x1c 1
 } > "$out/mmio/rtc-alarm"
 
-# virtio: be16 image length, the image (at guest 0x80001000), then accesses to slot 7 (0: blk) and
-# slot 6 (1: rng). Queue address values are offsets into the image.
+# virtio: be16 image length, the image (at guest 0x80001000), then accesses to slot 7 (0: blk),
+# slot 6 (1: rng) and slot 5 (2: net). Queue address values are offsets into the image.
 virtio_program() {  # virtio_program DEVICE: the driver's set-up of queue 0 and one notify
   local d=$1
   op $d $W4 0x70 1; op $d $W4 0x70 3; op $d $W4 0x24 1; op $d $W4 0x20 1; op $d $W4 0x70 11
   op $d $W4 0x30 0; op $d $W4 0x38 8; op $d $W4 0x80 0; op $d $W4 0x90 0x80; op $d $W4 0xa0 0x100
   op $d $W4 0x44 1; op $d $W4 0x70 15; op $d $((W4 | ADV)) 0x50 0; op $d $R4 0x60 0; op $d $W4 0x64 1
+}
+net_program() {  # rx queue 0 (rings at 0, 0x80, 0x100), tx queue 1 (0x200, 0x280, 0x300); transmit, run, receive
+  op 2 $W4 0x70 1; op 2 $W4 0x70 3; op 2 $W4 0x24 1; op 2 $W4 0x20 1; op 2 $W4 0x70 11
+  op 2 $W4 0x30 0; op 2 $W4 0x38 8; op 2 $W4 0x80 0; op 2 $W4 0x90 0x80; op 2 $W4 0xa0 0x100; op 2 $W4 0x44 1
+  op 2 $W4 0x30 1; op 2 $W4 0x38 8; op 2 $W4 0x80 0x200; op 2 $W4 0x90 0x280; op 2 $W4 0xa0 0x300; op 2 $W4 0x44 1
+  op 2 $W4 0x70 15; op 2 $W4 0x50 0; op 2 $((W4 | ADV)) 0x50 1; op 2 $((R4 | ADV)) 0x60 0; op 2 $W4 0x64 3
 }
 le() {  # le BYTES VALUE
   local v=$2
@@ -134,11 +140,22 @@ image_blk() {  # a read of sector 1: header (16 bytes at 0x180), 512-byte buffer
   head -c $((0x80 - 48)) /dev/zero; le 2 0; le 2 1; le 2 0; head -c $((0x180 - 0x86)) /dev/zero
   le 4 0; le 4 0; le 8 1; head -c $((0x401 - 0x190)) /dev/zero
 }
-for dev in rng blk; do
+image_net() {  # rx: one writable 1526-byte buffer at 0x800; tx: a 12-byte header and an ARP request for 10.0.2.2 at 0x400
+  le 8 0x80001800; le 4 1526; le 2 2; le 2 0; head -c $((0x80 - 16)) /dev/zero
+  le 2 0; le 2 1; le 2 0; head -c $((0x200 - 0x86)) /dev/zero
+  le 8 0x80001400; le 4 54; le 2 0; le 2 0; head -c $((0x80 - 16)) /dev/zero
+  le 2 0; le 2 1; le 2 0; head -c $((0x400 - 0x286)) /dev/zero
+  head -c 12 /dev/zero
+  printf '\xff\xff\xff\xff\xff\xff\x52\x54\x00\x12\x34\x56\x08\x06'       # Ethernet: broadcast, ARP
+  printf '\x00\x01\x08\x00\x06\x04\x00\x01\x52\x54\x00\x12\x34\x56\x0a\x00\x02\x0f'  # who has
+  printf '\x00\x00\x00\x00\x00\x00\x0a\x00\x02\x02'                          # 10.0.2.2?
+  head -c $((0x800 + 1526 - 0x436)) /dev/zero
+}
+for dev in rng blk net; do
   image_$dev > "$work/image"
   size=$(stat -c %s "$work/image")
   { printf "$(printf '\\x%02x\\x%02x' $((size >> 8)) $((size & 255)))"; cat "$work/image"
-    if [ $dev = rng ]; then virtio_program 1; else virtio_program 0; fi; } > "$out/virtio/$dev"
+    case $dev in rng) virtio_program 1 ;; blk) virtio_program 0 ;; net) net_program ;; esac; } > "$out/virtio/$dev"
 done
 
 touch "$out/.made"

@@ -50,7 +50,11 @@ std::string first_difference(const std::vector<std::uint8_t>& a, const std::vect
 
 void require_round_trip(const virt::VirtMachine& m, const std::string& step) {
   const std::vector<std::uint8_t> stream = save(m, step, "source");
-  auto copy = make_small_machine(m.config().machine);
+  // The source's own configuration (its devices, not only its machine version): a target may add
+  // devices to the small machine.
+  auto created = virt::VirtMachine::create(m.config(), [](std::uint8_t) {});
+  if (!created) finding(step, "cannot build a machine of the source's configuration: " + created.error().message);
+  auto copy = std::move(created.value());
   auto src = st::ByteSource::from_memory(stream);
   if (Status s = virt::load_snapshot(*copy, *src); !s) finding(step, "load of the machine's own stream: " + s.error().message);
   if (copy->digest() != m.digest()) finding(step, "the loaded machine's digest differs from the source's");
