@@ -114,6 +114,20 @@ same() {  # REF_PREFIX PREFIX: console, digest and disk (PREFIX.out, .digest, .i
   cmp -s "$a.img" "$b.img" || fail "$(basename "$b"): the disk image differs from $(basename "$a")'s ($(cmp "$a.img" "$b.img" | head -1))"
 }
 
+# echo_answers_in_flight STREAM: answers the echo host holds in a saved machine
+echo_answers_in_flight() {
+  "$lockstep" snapshot dump --json "$1" 2>/dev/null |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print(int([x for x in d["devices"] if x["name"]=="lockstep/netdev-echo"][0]["fields"]["count"], 16))' 2>/dev/null || echo 0
+}
+# inside_writes IMAGE: true when the disk IMAGE holds some of the straight run's writes and not all
+# (more than 64 bytes either way: mounting alone rewrites 14 bytes of the superblock); sets
+# done_bytes and left_bytes.
+inside_writes() {
+  done_bytes=$( (cmp -l "$base/disk.img" "$1" || true) | wc -l)
+  left_bytes=$( (cmp -l "$base/straight.img" "$1" || true) | wc -l)
+  [ "$done_bytes" -gt 64 ] && [ "$left_bytes" -gt 64 ]
+}
+
 # make_base DIR [straight]: the fixture described at the top, with the options in $extra
 # ("straight": only the straight disk run, enough for boot cuts).
 make_base() {
@@ -241,17 +255,12 @@ case $mode in
           --save-at "$cut=$work/$name.mig" --max-insns "$cut"
         [ -s "$work/$name.mig" ] || fail "$name: the source did not save at $cut ($(tail -2 "$work/$name.src.err"))"
         if [ $kind = io ]; then
-          # Some writes on disk, some still to come: more than 64 bytes either way (mounting alone
-          # rewrites 14 bytes of the superblock).
-          done_bytes=$( (cmp -l "$base/disk.img" "$work/$name.img" || true) | wc -l)
-          left_bytes=$( (cmp -l "$base/straight.img" "$work/$name.img" || true) | wc -l)
-          if [ "$done_bytes" -le 64 ] || [ "$left_bytes" -le 64 ]; then
+          if ! inside_writes "$work/$name.img"; then
             fail "$name: the cut at $cut is not inside the disk writes any more ($done_bytes bytes written, $left_bytes to come): choose another percentage"
           fi
           detail="$done_bytes disk bytes written, $left_bytes to come"
         else
-          in_flight=$("$lockstep" snapshot dump --json "$work/$name.mig" 2>/dev/null |
-            python3 -c 'import json,sys; d=json.load(sys.stdin); print(int([x for x in d["devices"] if x["name"]=="lockstep/netdev-echo"][0]["fields"]["count"], 16))' 2>/dev/null || echo 0)
+          in_flight=$(echo_answers_in_flight "$work/$name.mig")
           [ "$in_flight" -gt 0 ] || fail "$name: no echo answer is in flight at the cut at $cut: choose another percentage"
           detail="$in_flight echo answer(s) in flight"
         fi
@@ -303,12 +312,9 @@ case $mode in
           cp "$base/disk.img" "$work/probe.img"
           run_guest probe "$work/probe.img" --jit=off --incoming "$base/boot.mig" "${script[@]}" --max-insns \
             "$((prompt_icount + (total - prompt_icount) * pct / 100))"
-          done_bytes=$( (cmp -l "$base/disk.img" "$work/probe.img" || true) | wc -l)
-          left_bytes=$( (cmp -l "$base/straight.img" "$work/probe.img" || true) | wc -l)
-          [ "$done_bytes" -le 64 ] || [ "$left_bytes" -le 64 ] || line+=" $pct"
+          ! inside_writes "$work/probe.img" || line+=" $pct"
         else
-          n=$("$lockstep" snapshot dump --json "$work/$kind-$pct.mig" |
-            python3 -c 'import json,sys; d=json.load(sys.stdin); print(int([x for x in d["devices"] if x["name"]=="lockstep/netdev-echo"][0]["fields"]["count"], 16))')
+          n=$(echo_answers_in_flight "$work/$kind-$pct.mig")
           [ "$n" = 0 ] || line+=" $pct($n)"
         fi
         rm -f "$work/$kind-$pct.mig"
